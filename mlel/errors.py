@@ -1,0 +1,34 @@
+"""One exception hierarchy for the whole package.
+
+Command-line tools turn any ``MlelError`` into one line on stderr and exit code 2
+(see ``mlel.cli``); everything else is a bug and keeps its traceback.
+"""
+
+
+class MlelError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class UserInputError(MlelError, ValueError):
+    """The user asked for something that does not exist or cannot work.
+
+    The message names the problem and, where there is a fixed set, the valid choices.
+    """
+
+
+class HardwareUnavailableError(MlelError, RuntimeError):
+    """Hardware the user explicitly asked for (``--device cuda``, a meter) is not there."""
+
+
+class SchemaError(MlelError, ValueError):
+    """A file is not in a format (or schema version) this version of mlel can read."""
+
+
+class IncompleteExperimentError(SchemaError):
+    """An experiment folder is missing its completion marker or a required file."""
+
+
+def choices_message(what: str, got: object, choices) -> str:
+    """Format the house-style message: "The 'x' parameter must be one of ...; got 'y'"."""
+    listed = ", ".join(repr(c) for c in sorted(choices))
+    return f"The {what!r} parameter must be one of {listed}; got {got!r}"
