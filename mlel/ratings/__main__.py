@@ -1,0 +1,5 @@
+import sys
+
+from mlel.ratings.cli import run
+
+sys.exit(run())
