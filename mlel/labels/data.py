@@ -1,0 +1,339 @@
+"""What a label shows: a small frozen record built from one rated results-table row.
+
+The drawing code (``mlel.labels.draw``) only ever sees a ``LabelData``; everything that depends on
+the results table's columns and the ratings' conventions (0 = A ... 4 = E) is translated here, once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from mlel.errors import UserInputError
+from mlel.ratings.metrics import RATING_LETTERS, TASKS, metric_specs, rating_letter
+
+QR_PAYLOAD_VERSION = "mlel.label/1"
+
+TASK_NAMES = {"infer": "Inference", "train": "Training"}
+
+# Which drawn icon stands for which rated metric (the metric sets live in mlel.ratings.metrics).
+ICON_BY_METRIC = {
+    "energy_per_sample_j": "energy",
+    "energy_j": "energy",
+    "time_per_sample_s": "time",
+    "time_s": "time",
+    "accuracy": "accuracy",
+    "parameters": "parameters",
+    "model_size_bytes": "size",
+}
+
+
+@dataclass(frozen=True)
+class MetricFigure:
+    """One key figure: its value in base units (J, s, fraction, count, bytes), the text shown and its rating."""
+
+    metric: str  # metric name of mlel.ratings (= results-table column), e.g. "energy_per_sample_j"
+    title: str  # e.g. "Energy per sample"
+    icon: str  # "energy" | "time" | "accuracy" | "parameters" | "size"
+    value: float | None  # base unit named by the column; None when the run does not have it
+    unit: str  # base unit: "J", "s", "", "B"
+    text: str  # formatted for people, e.g. "12.3 mJ", "76.1 %"
+    rating: int | None  # 0 = A ... 4 = E; None when the metric could not be rated
+
+    @property
+    def letter(self) -> str | None:
+        return None if self.rating is None else RATING_LETTERS[self.rating]
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """Everything one label shows. Build it with ``label_data_from_row``; draw it with ``render_label``."""
+
+    model: str
+    task: str  # "infer" | "train"
+    dataset: str
+    environment: str
+    compound_rating: int  # 0 = A ... 4 = E
+    metrics: tuple[MetricFigure, ...]
+    co2eq_g: float | None
+    date: str  # YYYY-MM-DD, or "" when unknown
+    energy_provenance_text: str  # e.g. "measured: GPU (NVML) + CPU (RAPL)"
+    energy_is_estimate: bool
+    qr_payload: str
+    link: str | None = None
+    reference_model: str | None = None  # what the ratings are relative to (same environment)
+
+    def __post_init__(self) -> None:
+        rating_letter(self.compound_rating)  # validates
+        if self.task not in TASK_NAMES:
+            raise UserInputError(f"The 'task' parameter must be one of {', '.join(map(repr, TASKS))}; got {self.task!r}")
+
+    @property
+    def compound_letter(self) -> str:
+        return RATING_LETTERS[self.compound_rating]
+
+    @property
+    def task_name(self) -> str:
+        return TASK_NAMES[self.task]
+
+    @property
+    def co2eq_text(self) -> str:
+        return format_mass_g(self.co2eq_g)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _si(value: float, unit: str, prefixes: tuple[tuple[float, str], ...]) -> str:
+    mag = abs(value)
+    for factor, prefix in prefixes:
+        if mag >= factor:
+            return f"{_three_digits(value / factor)} {prefix}{unit}"
+    factor, prefix = prefixes[-1]
+    return f"{_three_digits(value / factor)} {prefix}{unit}"
+
+
+def _three_digits(x: float) -> str:
+    """Three significant digits without scientific notation for the ranges the label uses."""
+    mag = abs(x)
+    if mag == 0:
+        return "0"
+    if mag >= 100:
+        return f"{x:.0f}"
+    if mag >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+_ENERGY_PREFIXES = ((1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"))
+_TIME_PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
+_COUNT_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+
+
+def format_energy_j(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) >= 3.6e5:  # from 0.1 kWh on, people think in kWh
+        return f"{_three_digits(value / 3.6e6)} kWh"
+    return _si(value, "J", _ENERGY_PREFIXES)
+
+
+def format_time_s(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) >= 2 * 3600:
+        return f"{_three_digits(value / 3600)} h"
+    if abs(value) >= 120:
+        return f"{_three_digits(value / 60)} min"
+    return _si(value, "s", _TIME_PREFIXES)
+
+
+def format_fraction(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f} %"
+
+
+def format_count(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) < 1e3:
+        return f"{value:.0f}"
+    return _si(value, "", _COUNT_PREFIXES).strip()
+
+
+def format_bytes(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) < 1e3:
+        return f"{value:.0f} B"
+    return _si(value, "B", _COUNT_PREFIXES)
+
+
+def format_mass_g(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return _si(value, "g", ((1e6, "t "), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"))).replace("t g", "t")
+
+
+_FORMATTERS = {
+    "energy_per_sample_j": (format_energy_j, "J"),
+    "energy_j": (format_energy_j, "J"),
+    "time_per_sample_s": (format_time_s, "s"),
+    "time_s": (format_time_s, "s"),
+    "accuracy": (format_fraction, ""),
+    "parameters": (format_count, ""),
+    "model_size_bytes": (format_bytes, "B"),
+}
+
+
+# --------------------------------------------------------------------------- building from a row
+
+
+def _get(row: Mapping[str, Any] | Any, key: str) -> Any:
+    try:
+        value = row.get(key)
+    except AttributeError as exc:  # not a Mapping / pandas Series
+        raise UserInputError(f"A label is built from one results-table row (a mapping); got {type(row).__name__}") from exc
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:  # pandas.NA / NaT
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover - pandas is a requirement
+        pass
+    return value
+
+
+def _float(row, key: str) -> float | None:
+    value = _get(row, key)
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def _rating(row, key: str) -> int | None:
+    value = _float(row, key)
+    if value is None:
+        return None
+    rating = int(round(value))
+    return rating if 0 <= rating < len(RATING_LETTERS) else None
+
+
+def _date(row) -> str:
+    value = _get(row, "date")
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value)[:10]
+
+
+def _round(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    if float(value).is_integer() and abs(value) < 1e15:
+        return int(value)
+    return float(f"{value:.4g}")
+
+
+def build_qr_payload(
+    *,
+    model: str,
+    task: str,
+    dataset: str,
+    environment: str,
+    compound_letter: str,
+    metrics: tuple[MetricFigure, ...],
+    co2eq_g: float | None,
+    energy_is_estimate: bool,
+    date: str,
+    link: str | None,
+) -> str:
+    """Compact JSON with the label's key data; keys are results-table columns, so units are in the names.
+
+    Values are rounded to 4 significant digits: a smaller payload gives a smaller, easier-to-scan code."""
+    payload: dict[str, Any] = {
+        "v": QR_PAYLOAD_VERSION,
+        "model": model,
+        "task": task,
+        "dataset": dataset,
+        "env": environment,
+        "rating": compound_letter,
+    }
+    for m in metrics:
+        if m.value is not None:
+            payload[m.metric] = _round(m.value)
+    if co2eq_g is not None:
+        payload["co2eq_g"] = _round(co2eq_g)
+    payload["energy"] = "estimated" if energy_is_estimate else "measured"
+    if date:
+        payload["date"] = date
+    if link:
+        payload["url"] = link
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> LabelData:
+    """Build the label record from one row of a table rated by ``mlel.ratings.rate_results``.
+
+    ``link`` may hold ``{run_id}``, ``{model}``, ``{task}``, ``{environment}`` placeholders
+    (e.g. ``"https://elex.example.org/?run={run_id}"``); it goes into the QR code and the footer.
+    """
+    task = _get(row, "task")
+    if task not in TASKS:
+        raise UserInputError(f"The row's 'task' must be one of 'infer', 'train'; got {task!r}")
+    compound = _rating(row, "compound_rating")
+    if compound is None:
+        raise UserInputError(
+            "The row has no 'compound_rating' (0..4): rate the table with mlel.ratings.rate_results first"
+        )
+    model = str(_get(row, "model") or "unknown model")
+    dataset = str(_get(row, "dataset") or "unknown data set")
+    environment = str(_get(row, "environment") or "unknown environment")
+
+    metrics = []
+    for spec in metric_specs(task):
+        value = _float(row, spec.column)
+        formatter, unit = _FORMATTERS[spec.name]
+        metrics.append(
+            MetricFigure(
+                metric=spec.name,
+                title=spec.label,
+                icon=ICON_BY_METRIC[spec.name],
+                value=value,
+                unit=unit,
+                text=formatter(value),
+                rating=_rating(row, f"{spec.name}_rating"),
+            )
+        )
+    metrics_t = tuple(metrics)
+
+    is_estimate = bool(_get(row, "energy_is_estimate"))
+    provenance_text = str(_get(row, "energy_provenance_text") or ("estimated" if is_estimate else "unknown"))
+    if link:
+        try:
+            link = link.format(
+                run_id=_get(row, "run_id") or "", model=model, task=task, environment=environment
+            )
+        except (KeyError, IndexError, ValueError) as exc:
+            raise UserInputError(
+                f"The link template may use {{run_id}}, {{model}}, {{task}}, {{environment}}; got {link!r}"
+            ) from exc
+    co2 = _float(row, "co2eq_g")
+    date = _date(row)
+    payload = build_qr_payload(
+        model=model,
+        task=task,
+        dataset=dataset,
+        environment=environment,
+        compound_letter=RATING_LETTERS[compound],
+        metrics=metrics_t,
+        co2eq_g=co2,
+        energy_is_estimate=is_estimate,
+        date=date,
+        link=link or None,
+    )
+    return LabelData(
+        model=model,
+        task=task,
+        dataset=dataset,
+        environment=environment,
+        compound_rating=compound,
+        metrics=metrics_t,
+        co2eq_g=co2,
+        date=date,
+        energy_provenance_text=provenance_text,
+        energy_is_estimate=is_estimate,
+        qr_payload=payload,
+        link=link or None,
+        reference_model=_get(row, "reference_model") or None,
+    )
