@@ -10,7 +10,7 @@ Only GPUs visible to CUDA are measured: ``CUDA_VISIBLE_DEVICES`` may list indice
 no device. Indices are NVML's (PCI bus order), i.e. what CUDA uses with
 ``CUDA_DEVICE_ORDER=PCI_BUS_ID``.
 
-``pynvml`` is imported inside :func:`nvml_availability` (cached), never at import time. Tests
+``pynvml`` is imported inside a cached driver probe, never at import time. Tests
 fake a GPU by subclassing :class:`NvmlMeter` and overriding its ``_read_*`` methods.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from typing import NamedTuple
 
 from mlel.errors import HardwareUnavailableError
 from mlel.measurement.base import Availability, Meter, Reading
@@ -30,31 +31,37 @@ MJ_PER_J = 1000.0
 MW_PER_W = 1000.0
 
 
+class _DriverProbe(NamedTuple):
+    ok: bool
+    reason: str
+    uuids: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
 @functools.lru_cache(maxsize=1)
-def nvml_availability() -> Availability:
-    """Can NVML be initialised and does it see at least one GPU visible to CUDA? Cached:
-    drivers do not come and go while a process runs."""
+def _probe_driver() -> _DriverProbe:
+    """Initialise NVML once and list every GPU. Cached: drivers do not come and go while a
+    process runs. Which GPUs are *visible* is decided per call, from the environment."""
     try:
         import pynvml
     except ImportError:
-        return Availability(False, "nvidia-ml-py (pynvml) is not installed")
+        return _DriverProbe(False, "nvidia-ml-py (pynvml) is not installed")
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError_LibraryNotFound:
-        return Availability(False, "no NVIDIA driver (libnvidia-ml.so not found)")
+        return _DriverProbe(False, "no NVIDIA driver (libnvidia-ml.so not found)")
     except pynvml.NVMLError as exc:
-        return Availability(False, f"NVML could not start: {exc}")
+        return _DriverProbe(False, f"NVML could not start: {exc}")
     try:
         count = pynvml.nvmlDeviceGetCount()
         if count == 0:
-            return Availability(False, "NVIDIA driver loaded but no GPU found")
-        visible = visible_gpu_indices(count, _nvml_uuids(pynvml, count))
-        if not visible:
-            return Availability(False, f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r} hides all {count} GPUs")
-        names = [_decode(pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i))) for i in visible]
-        return Availability(True, f"{len(visible)} GPU(s): " + ", ".join(f"{i}: {n}" for i, n in zip(visible, names)))
+            return _DriverProbe(False, "NVIDIA driver loaded but no GPU found")
+        handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+        uuids = tuple(_decode(pynvml.nvmlDeviceGetUUID(h)) for h in handles)
+        names = tuple(_decode(pynvml.nvmlDeviceGetName(h)) for h in handles)
+        return _DriverProbe(True, f"{count} GPU(s)", uuids, names)
     except pynvml.NVMLError as exc:
-        return Availability(False, f"NVML error while listing GPUs: {exc}")
+        return _DriverProbe(False, f"NVML error while listing GPUs: {exc}")
     finally:
         try:
             pynvml.nvmlShutdown()
@@ -62,12 +69,19 @@ def nvml_availability() -> Availability:
             pass
 
 
+def nvml_availability() -> Availability:
+    """Does NVML work and see at least one GPU visible to CUDA?"""
+    probe = _probe_driver()
+    if not probe.ok:
+        return Availability(False, probe.reason)
+    visible = visible_gpu_indices(len(probe.uuids), list(probe.uuids))
+    if not visible:
+        return Availability(False, f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r} hides all {len(probe.uuids)} GPUs")
+    return Availability(True, f"{len(visible)} GPU(s): " + ", ".join(f"{i}: {probe.names[i]}" for i in visible))
+
+
 def _decode(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _nvml_uuids(pynvml, count: int) -> list[str]:
-    return [_decode(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
 
 
 def visible_gpu_indices(count: int, uuids: list[str], cuda_visible_devices: str | None = None) -> list[int]:
@@ -189,15 +203,7 @@ class NvmlMeter(Meter):
 
 def nvml_meters() -> list[NvmlMeter]:
     """One meter per GPU visible to CUDA; empty when NVML is unavailable."""
-    status = nvml_availability()
-    if not status.available:
+    probe = _probe_driver()
+    if not probe.ok:
         return []
-    import pynvml
-
-    pynvml.nvmlInit()
-    try:
-        count = pynvml.nvmlDeviceGetCount()
-        indices = visible_gpu_indices(count, _nvml_uuids(pynvml, count))
-    finally:
-        pynvml.nvmlShutdown()
-    return [NvmlMeter(i) for i in indices]
+    return [NvmlMeter(i) for i in visible_gpu_indices(len(probe.uuids), list(probe.uuids))]

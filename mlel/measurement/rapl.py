@@ -64,6 +64,12 @@ def find_rapl_zones(root: Path = DEFAULT_POWERCAP_ROOT) -> list[RaplZone]:
     return zones
 
 
+def _probe_read(path: Path) -> bytes:
+    """One read of a counter file; its own function so tests can simulate a non-root user
+    (root, which tests often run as, reads files whatever their mode)."""
+    return path.read_bytes()
+
+
 def rapl_availability(root: Path = DEFAULT_POWERCAP_ROOT) -> Availability:
     root = Path(root)
     if not root.is_dir():
@@ -73,7 +79,7 @@ def rapl_availability(root: Path = DEFAULT_POWERCAP_ROOT) -> Availability:
         return Availability(False, f"no intel-rapl package zones under {root} (CPU, VM or kernel without RAPL)")
     for zone in zones:
         try:
-            (zone.path / "energy_uj").read_bytes()
+            _probe_read(zone.path / "energy_uj")
         except PermissionError:
             return Availability(False, f"permission denied reading {zone.path / 'energy_uj'}; fix: {PERMISSION_FIX}")
         except OSError as exc:
@@ -97,6 +103,14 @@ class RaplMeter(Meter):
         self._total_uj = 0
 
     # -- raw reads: tests script these or point the zone at a temporary tree ---------------
+    def _open_counter(self) -> None:
+        self._fd = os.open(self.zone.path / "energy_uj", os.O_RDONLY)
+
+    def _close_counter(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
     def _read_max_energy_range_uj(self) -> int:
         return int((self.zone.path / "max_energy_range_uj").read_text())
 
@@ -107,7 +121,7 @@ class RaplMeter(Meter):
     # -- Meter API ------------------------------------------------------------------------
     def open(self) -> None:
         self._max_energy_range_uj = self._read_max_energy_range_uj()
-        self._fd = os.open(self.zone.path / "energy_uj", os.O_RDONLY)
+        self._open_counter()
         self._last_uj = self._read_energy_uj()
         self._total_uj = 0
 
@@ -121,9 +135,7 @@ class RaplMeter(Meter):
         return Reading(energy_j=self._total_uj / UJ_PER_J)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._close_counter()
 
 
 def rapl_meters(root: Path = DEFAULT_POWERCAP_ROOT) -> list[RaplMeter]:

@@ -172,7 +172,7 @@ class Sampler:
             self._started = False
 
     def __enter__(self) -> "Sampler":
-        return self.start()
+        return self if self._started else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
@@ -202,20 +202,23 @@ class Sampler:
         if not self._started:
             raise RuntimeError("the Sampler is not running; use `with Sampler(...)` or call start()")
         with self._lock:
+            return self._sample_locked()
+
+    def _sample_locked(self) -> float:
+        t = self.clock()
+        for track in self._tracks:
+            try:
+                reading = track.meter.read()
+            except Exception as exc:  # noqa: BLE001 - one broken meter must not stop the others
+                track.failures += 1
+                if track.failures == 1:
+                    logger.warning("meter %s failed to read (%s); its energy will miss these samples", track.meter.name, exc)
+                continue
             t = self.clock()
-            for track in self._tracks:
-                try:
-                    reading = track.meter.read()
-                except Exception as exc:  # noqa: BLE001 - one broken meter must not stop the others
-                    track.failures += 1
-                    if track.failures == 1:
-                        logger.warning("meter %s failed to read (%s); its energy will miss these samples", track.meter.name, exc)
-                    continue
-                t = self.clock()
-                self._record(track, t, reading)
-            if t - self._last_flush_t + self.interval_s > FLUSH_EVERY_S:
-                self._flush()
-                self._last_flush_t = t
+            self._record(track, t, reading)
+        if t - self._last_flush_t + self.interval_s > FLUSH_EVERY_S:
+            self._flush()
+            self._last_flush_t = t
         return t
 
     def _record(self, track: _Track, t: float, reading: Reading) -> None:
@@ -258,14 +261,18 @@ class Sampler:
     # -- windows --------------------------------------------------------------------------
     def begin(self) -> WindowToken:
         """Open a window: read every meter now."""
-        t = self.sample()
-        with self._lock:
+        if not self._started:
+            raise RuntimeError("the Sampler is not running; use `with Sampler(...)` or call start()")
+        with self._lock:  # sample and snapshot atomically: the thread must not sample in between
+            t = self._sample_locked()
             return WindowToken(t, tuple(tr.energy_j for tr in self._tracks), tuple(tr.samples for tr in self._tracks))
 
     def end(self, token: WindowToken) -> Measurement:
         """Close the window opened by ``token``: read every meter now and return its energy."""
-        t = self.sample()
+        if not self._started:
+            raise RuntimeError("the Sampler is not running; use `with Sampler(...)` or call start()")
         with self._lock:
+            t = self._sample_locked()
             self._flush()
             self._last_flush_t = t
             duration_s = t - token.t
