@@ -1,0 +1,71 @@
+"""python -m mlel.ratings as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from mlel.ratings import metric_specs
+
+
+def run(python_exe, cli_env, repo_root, *args):
+    return subprocess.run([python_exe, "-m", "mlel.ratings", *map(str, args)], cwd=repo_root, env=cli_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_json_output_for_the_mlee_logs(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    saved = tmp_path / "b.json"
+    proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "inference",
+               "--reference", "ResNet101", "--json", "--save-boundaries", saved)
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    assert len(records) == 176
+    names = {s.name for s in metric_specs("infer")}
+    for r in records:
+        assert set(r) >= {"environment", "model", "dataset", "metrics", "compound_rating"}
+        assert set(r["metrics"]) == names and 0 <= r["compound_rating"] <= 4
+        assert set(r["metrics"]["accuracy"]) >= {"value", "index", "rating"}
+    refs = [r for r in records if r["model"] == "ResNet101"]
+    assert len(refs) == 8 and all(m["index"] == 1.0 for r in refs for m in r["metrics"].values())
+    assert json.loads(saved.read_text())["task"] == "infer"
+    # rating again with the saved boundaries gives the same result
+    again = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "infer",
+                "--reference", "ResNet101", "--json", "--boundaries", saved)
+    assert json.loads(again.stdout) == records
+
+
+def test_table_output_and_weights(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"energy_j": 1.0, "accuracy": 0.0}))
+    proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "training",
+               "--reference", "ResNet50", "--weights", weights, "--mode", "pessimistic mean")
+    assert proc.returncode == 0, proc.stderr
+    assert "Quadro RTX 5000 - TensorFlow 2.4.1 (imagenet)" in proc.stdout
+    assert "ResNet50 (ref)" in proc.stdout and "pessimistic mean" in proc.stdout
+
+
+def test_missing_reference_somewhere_is_a_note_everywhere_an_error(python_exe, cli_env, repo_root, reference_dir):
+    proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "train", "--reference", "DenseNet121")
+    assert proc.returncode == 0
+    assert "'Quadro RTX 5000 - PyTorch 1.10.2+cu113' (imagenet) has no train run of 'DenseNet121'" in proc.stderr
+    assert "references there: EfficientNetB0" in proc.stderr
+    proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "train", "--reference", "NoSuchNet")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "'NoSuchNet' has no train run in any environment; models there: DenseNet121" in proc.stderr
+
+
+def test_user_mistakes_are_one_line_and_exit_2(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    cases = [
+        (["--task", "predict", "--reference", "x", "--results", reference_dir], "'task' parameter must be one of"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--mode", "majority"], "'mode'"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", tmp_path / "nope"], "results path not found"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--boundaries", tmp_path / "b.json"],
+         "boundaries file not found"),
+        (["--task", "infer"], "required"),
+    ]
+    for args, message in cases:
+        proc = run(python_exe, cli_env, repo_root, *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr and "Traceback" not in proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
