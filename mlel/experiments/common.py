@@ -1,0 +1,112 @@
+"""Pieces shared by training and inference runs: thread limits, metrics, energy records, summary."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Iterator
+
+import numpy as np
+
+from mlel.errors import UserInputError
+from mlel.measurement import Measurement
+
+METRIC_NAMES = ("accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted")
+NO_PROGRESS_ENV = "MLEL_NO_PROGRESS"
+
+
+def show_progress(requested: bool) -> bool:
+    """Progress bars unless turned off by the caller or ``MLEL_NO_PROGRESS=1`` (tests, logs)."""
+    return bool(requested) and os.environ.get(NO_PROGRESS_ENV, "") in ("", "0") and sys.stderr is not None
+
+
+def validate_threads(threads) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise UserInputError(f"The 'threads' parameter must be an integer >= 1; got {threads!r}")
+    return threads
+
+
+def validate_positive(name: str, value, *, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise UserInputError(f"The {name!r} parameter must be a number {bound}; got {value!r}")
+    return float(value)
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int | None) -> Iterator[None]:
+    """Limit torch's intra-op threads and every BLAS/OpenMP pool (threadpoolctl) to ``threads``."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")  # only touch torch when the run already imported it
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch is not None and previous is not None:
+            torch.set_num_threads(previous)
+
+
+def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    from sklearn import metrics
+
+    kw = {"average": "weighted", "zero_division": 0}
+    return {
+        "accuracy": float(metrics.accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(metrics.balanced_accuracy_score(y_true, y_pred)),
+        "f1_weighted": float(metrics.f1_score(y_true, y_pred, **kw)),
+        "precision_weighted": float(metrics.precision_score(y_true, y_pred, **kw)),
+        "recall_weighted": float(metrics.recall_score(y_true, y_pred, **kw)),
+    }
+
+
+def energy_record(measurement: Measurement) -> dict:
+    """``results.json`` "energy": totals, provenance, and per meter (docs/experiment-folder.md)."""
+    d = measurement.to_dict()
+    d.pop("duration_s", None)
+    return d
+
+
+def carbon_record(energy_j: float, country: str | None) -> dict:
+    from mlel.measurement.carbon import co2eq
+
+    return co2eq(energy_j, country).to_dict()
+
+
+def validate_country(country: str | None) -> str | None:
+    if country is None:
+        return None
+    from mlel.measurement.carbon import intensity_g_per_kwh
+
+    intensity_g_per_kwh(country)  # raises UserInputError naming the valid codes
+    return country.strip().upper()
+
+
+def format_energy(energy_j: float) -> str:
+    if energy_j >= 3.6e6:
+        return f"{energy_j / 3.6e6:.3g} kWh"
+    if energy_j >= 1e3:
+        return f"{energy_j / 1e3:.3g} kJ"
+    if energy_j >= 1 or energy_j == 0:
+        return f"{energy_j:.3g} J"
+    return f"{energy_j * 1e3:.3g} mJ"
+
+
+def format_time(time_s: float) -> str:
+    if time_s >= 120:
+        return f"{time_s / 60:.1f} min"
+    if time_s >= 1:
+        return f"{time_s:.2f} s"
+    if time_s >= 1e-3:
+        return f"{time_s * 1e3:.3g} ms"
+    return f"{time_s * 1e6:.3g} us"
