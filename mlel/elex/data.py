@@ -1,0 +1,176 @@
+"""The results an ELEx instance shows: read once, never changed, rated per request with a small cache.
+
+Per-user state (filters, rating settings, uploaded logs) lives in the browser (``dcc.Store``); the
+server only keeps what every user shares: the loaded table and caches derived from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mlel.errors import SchemaError, UserInputError
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+"""Largest merged log accepted from the browser; ours are a few hundred kB with their trace."""
+
+
+@dataclass(frozen=True)
+class RatingSettings:
+    """What the ratings depend on. Hashable, so rated tables can be cached per setting."""
+
+    task: str
+    reference: str | None
+    mode: str
+    boundaries_json: str = "null"  # canonical JSON of {metric: [4 index boundaries]} or null for the defaults
+    weights_json: str = "null"  # canonical JSON of {metric: weight} or null for the defaults
+
+    @property
+    def boundaries(self) -> dict | None:
+        return json.loads(self.boundaries_json)
+
+    @property
+    def weights(self) -> dict | None:
+        return json.loads(self.weights_json)
+
+    @staticmethod
+    def canonical(obj) -> str:
+        return json.dumps(obj, sort_keys=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Upload:
+    """Runs a user uploaded: their table rows and merged logs.
+
+    Identified by a digest of the file's content, so that two requests with the same uploads share
+    a cache entry of rated tables.
+    """
+
+    digest: str
+    rows: tuple[dict, ...] = field(default=())
+    logs: Mapping[str, dict] = field(default_factory=dict)  # run_id -> merged log
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Upload) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+
+class ResultsData:
+    """The loaded results table (read-only) and the caches an ELEx instance keeps over it."""
+
+    def __init__(self, table: pd.DataFrame, rate_cache_size: int = 8):
+        table = table.reset_index(drop=True).copy()
+        for column in ("model", "dataset", "backend", "environment", "hardware", "search_id", "task"):
+            if column in table:
+                table[column] = table[column].fillna("").astype(str)
+        table["energy_is_estimate"] = table["energy_is_estimate"].fillna(False).astype(bool)
+        self._table = table
+        # bound per instance: two apps in one process never share or leak cached tables
+        self._rated = functools.lru_cache(maxsize=rate_cache_size)(self._rate)
+        self._log = functools.lru_cache(maxsize=256)(self._read_log)
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[str | Path]) -> "ResultsData":
+        from mlel.results import load_results
+
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            raise UserInputError(f"results path not found: {', '.join(missing)}")
+        table = load_results([str(p) for p in paths], on_error="warn")
+        log.info("loaded %d runs from %s", len(table), ", ".join(map(str, paths)))
+        return cls(table)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The loaded table; callers must not change it (copy first)."""
+        return self._table
+
+    def tasks(self) -> list[str]:
+        return [t for t in ("infer", "train") if (self._table["task"] == t).any()] or ["infer"]
+
+    def combined(self, uploads: Sequence[Upload] = ()) -> pd.DataFrame:
+        if not uploads:
+            return self._table
+        extra = pd.DataFrame([row for up in uploads for row in up.rows])
+        extra["energy_is_estimate"] = extra["energy_is_estimate"].fillna(False).astype(bool)
+        return pd.concat([self._table, extra], ignore_index=True)
+
+    def rated(self, settings: RatingSettings, uploads: Sequence[Upload] = ()) -> pd.DataFrame:
+        """The runs of ``settings.task`` (loaded and uploaded) with indices and ratings; cached."""
+        return self._rated(settings, tuple(uploads))
+
+    def _rate(self, settings: RatingSettings, uploads: tuple[Upload, ...]) -> pd.DataFrame:
+        from mlel.elex.rating import rate
+
+        table = self.combined(uploads)
+        table = table[table["task"] == settings.task]
+        return rate(table, settings).reset_index(drop=True)
+
+    def merged_log(self, path: str) -> dict | None:
+        """The merged log a run was read from (for its trace and download), cached; None if unreadable."""
+        return self._log(str(path)) if path else None
+
+    @staticmethod
+    def _read_log(path: str) -> dict | None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError) as exc:
+            log.warning("cannot read %s: %s", path, exc)
+            return None
+
+
+def parse_upload(filename: str, contents: str) -> Upload:
+    """One browser upload (a ``data:`` URL) of a merged log -> an ``Upload``; ``UserInputError`` if unusable."""
+    from mlel.results.table import result_row
+
+    try:
+        _, payload = contents.split(",", 1)
+        raw = base64.b64decode(payload, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise UserInputError(f"{filename}: the browser sent something that is not a file") from exc
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise UserInputError(f"{filename}: {len(raw) / 1e6:.1f} MB is too large (at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB per merged log)")
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UserInputError(f"{filename}: not JSON ({exc})") from exc
+    try:
+        row = result_row(record, filename)
+    except SchemaError as exc:
+        raise UserInputError(str(exc)) from exc
+    if row is None:
+        raise UserInputError(f"{filename}: neither an mlel merged results file nor an MLEE log")
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    row = dict(row)
+    row["run_id"] = f"upload-{digest}-{row.get('run_id', '')}"
+    row["source"] = f"upload ({row.get('source', '')})"
+    row["path"] = ""
+    row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+    return Upload(digest=digest, rows=(row,), logs={row["run_id"]: record})
+
+
+def uploads_from_store(stored: list | None) -> tuple[Upload, ...]:
+    """The ``dcc.Store`` form of the uploads back into ``Upload`` records."""
+    return tuple(
+        Upload(digest=u["digest"], rows=tuple(u["rows"]), logs=u.get("logs", {}))
+        for u in (stored or [])
+    )
+
+
+def uploads_to_store(uploads: Sequence[Upload]) -> list:
+    return [{"digest": u.digest, "rows": list(u.rows), "logs": dict(u.logs)} for u in uploads]

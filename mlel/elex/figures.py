@@ -1,0 +1,384 @@
+"""Pure figure builders: a table in, a plotly figure out. No Dash, no state; tested without a browser.
+
+Estimated energy is marked everywhere it appears: hollow markers in scatter plots, hatched bars,
+dashed lines, and "(estimated)" in names and legends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mlel.elex.metrics import ESTIMATED, RATING_COLORS, RATING_LETTERS, axis_title, metric_title
+from mlel.pareto import hypervolume_2d, pareto_mask
+
+# plotly marker symbol numbers; +100 is the hollow ("-open") variant, used for estimated energy
+_SYMBOLS = (0, 1, 2, 5, 17, 3, 4, 13, 14, 6, 18, 26)
+_OPEN = 100
+_SVG_LIMIT = 3000  # above this many points, WebGL draws faster than SVG
+_TEMPLATE = "plotly_white"
+_RATING_COLORSCALE = [
+    [pos, color]
+    for i, color in enumerate(RATING_COLORS)
+    for pos in (i / len(RATING_COLORS), (i + 1) / len(RATING_COLORS))
+]
+
+
+@dataclass(frozen=True)
+class Band:
+    """One rating band along an axis, in the plotted units: [low, high) gets ``rating`` (0 = A)."""
+
+    low: float
+    high: float
+    rating: int
+
+
+def pareto_front_mask(x, y, maximize_x: bool, maximize_y: bool) -> np.ndarray:
+    """Non-dominated points of two objectives, as ``mlel.pareto.pareto_mask`` defines them.
+
+    A sort-and-sweep first keeps only candidates (a superset of the front), so that the exact but
+    quadratic ``pareto_mask`` runs on a handful of rows even for 100,000 points.
+    """
+    values = np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+    mask = np.zeros(len(values), dtype=bool)
+    finite = np.flatnonzero(np.all(np.isfinite(values), axis=1))
+    if finite.size == 0:
+        return mask
+    cost = values[finite] * np.where([maximize_x, maximize_y], -1.0, 1.0)
+    order = np.lexsort((cost[:, 1], cost[:, 0]))
+    best_before = np.minimum.accumulate(cost[order, 1])
+    candidates = finite[order[cost[order, 1] <= best_before]]
+    mask[candidates] = pareto_mask(values[candidates], [maximize_x, maximize_y])
+    return mask
+
+
+def axis_bands(boundaries: Sequence[float], higher_is_better: bool, reference_value: float | None, use_index: bool) -> list[Band]:
+    """Rating bands along one axis from the metric's index boundaries (best first, 4 values).
+
+    In index space an index at or above ``boundaries[0]`` is an A. In value space the index
+    boundaries map through the reference value (index = value/ref, or ref/value when lower is
+    better), which is only meaningful when one reference applies, so callers pass None otherwise.
+    """
+    edges = sorted(float(b) for b in boundaries)  # ascending index: E | D | C | B | A
+    if not use_index:
+        if reference_value is None or not np.isfinite(reference_value) or reference_value <= 0:
+            return []
+        edges = [reference_value * e for e in edges] if higher_is_better else sorted(reference_value / e for e in edges if e > 0)
+    if len(edges) != len(RATING_LETTERS) - 1:
+        return []
+    lows = [-np.inf, *edges]
+    highs = [*edges, np.inf]
+    ratings = list(range(len(RATING_LETTERS) - 1, -1, -1))  # ascending index: worst first
+    if not use_index and not higher_is_better:
+        ratings = ratings[::-1]  # small values are good: ascending value goes best to worst
+    return [Band(lo, hi, r) for lo, hi, r in zip(lows, highs, ratings)]
+
+
+def _range(values: np.ndarray, log: bool) -> list[float]:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if log:
+        lo, hi = np.log10(lo), np.log10(hi)
+    pad = (hi - lo) * 0.06 or 0.5
+    return [lo - pad, hi + pad]
+
+
+def _band_shapes(x_bands, y_bands, x_range, y_range, log_x, log_y) -> list[dict]:
+    """Background rectangles of the rating grid, clipped to the visible range."""
+    def clip(band_list, rng, log):
+        lo_v, hi_v = (10 ** rng[0], 10 ** rng[1]) if log else (rng[0], rng[1])
+        out = []
+        for b in band_list:
+            lo, hi = max(b.low, lo_v), min(b.high, hi_v)
+            if lo < hi:
+                out.append(Band(lo, hi, b.rating))
+        return out
+
+    xs = clip(x_bands, x_range, log_x) or [Band(*(10 ** np.array(x_range) if log_x else x_range), -1)]
+    ys = clip(y_bands, y_range, log_y) or [Band(*(10 ** np.array(y_range) if log_y else y_range), -1)]
+    if all(b.rating < 0 for b in xs) and all(b.rating < 0 for b in ys):
+        return []
+    shapes = []
+    for bx in xs:
+        for by in ys:
+            known = [r for r in (bx.rating, by.rating) if r >= 0]
+            rating = int(np.floor(np.mean(known) + 0.5))
+            # shapes on log axes are placed in log10 units (plotly convention)
+            x0, x1 = (np.log10(bx.low), np.log10(bx.high)) if log_x else (bx.low, bx.high)
+            y0, y1 = (np.log10(by.low), np.log10(by.high)) if log_y else (by.low, by.high)
+            shapes.append(dict(type="rect", xref="x", yref="y", x0=x0, x1=x1, y0=y0, y1=y1, layer="below",
+                               line=dict(width=0), fillcolor=RATING_COLORS[rating], opacity=0.13))
+    return shapes
+
+
+def _sample(df: pd.DataFrame, keep: np.ndarray, max_points: int, seed: int) -> pd.DataFrame:
+    """At most ``max_points`` rows, always keeping the rows flagged in ``keep`` (the front)."""
+    if len(df) <= max_points:
+        return df
+    rng = np.random.default_rng(seed)
+    rest = np.flatnonzero(~keep)
+    n_rest = max(max_points - int(keep.sum()), 0)
+    chosen = np.concatenate([np.flatnonzero(keep), rng.choice(rest, size=min(n_rest, rest.size), replace=False)])
+    return df.iloc[np.sort(chosen)]
+
+
+def tradeoff_figure(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    use_index: bool = False,
+    log_x: bool = False,
+    log_y: bool = False,
+    maximize_x: bool = False,
+    maximize_y: bool = True,
+    x_bands: Sequence[Band] = (),
+    y_bands: Sequence[Band] = (),
+    max_points: int = 5000,
+    seed: int = 0,
+) -> go.Figure:
+    """The trade-off scatter: one point per run, colour = compound rating, symbol = environment,
+    hollow = estimated energy, the rating grid behind and the Pareto front drawn on top.
+
+    ``df`` needs the columns ``x``, ``y``, ``run_id``, ``model``, ``environment``,
+    ``compound_rating`` and ``energy_is_estimate``.
+    """
+    fig = go.Figure()
+    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=40, b=50), clickmode="event",
+                      legend=dict(font=dict(size=11), itemsizing="constant"), uirevision=f"{x}|{y}")
+    fig.update_xaxes(title=axis_title(x, use_index), type="log" if log_x else "linear")
+    fig.update_yaxes(title=axis_title(y, use_index), type="log" if log_y else "linear")
+    xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
+    ys = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if log_x:
+        ok &= xs > 0
+    if log_y:
+        ok &= ys > 0
+    if not ok.any():
+        fig.add_annotation(text="No runs with both metrics in this selection", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15))
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False)
+        return fig
+    data = df.loc[ok, ["run_id", "model", "environment", "compound_rating", "energy_is_estimate"]].copy()
+    data["_x"], data["_y"] = xs[ok], ys[ok]
+    front = pareto_front_mask(data["_x"], data["_y"], maximize_x, maximize_y)
+    data["_front"] = front
+    shown = _sample(data, front, max_points, seed)
+    fig.update_xaxes(range=_range(data["_x"].to_numpy(), log_x))
+    fig.update_yaxes(range=_range(data["_y"].to_numpy(), log_y))
+    fig.update_layout(shapes=_band_shapes(x_bands, y_bands, fig.layout.xaxis.range, fig.layout.yaxis.range, log_x, log_y))
+
+    scatter = go.Scatter if len(shown) <= _SVG_LIMIT else go.Scattergl
+    rating = pd.to_numeric(shown["compound_rating"], errors="coerce").fillna(-1).astype(int).to_numpy()
+    letters = np.array([*RATING_LETTERS, "unrated"])[np.where(rating < 0, len(RATING_LETTERS), rating)]
+    estimated = shown["energy_is_estimate"].fillna(False).astype(bool).to_numpy()
+    note = np.where(estimated, f" - energy {ESTIMATED}", " - energy measured")
+    hover = (
+        "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>rating %{customdata[3]}%{customdata[4]}<br>"
+        + f"{metric_title(x)}: %{{x:.4g}}<br>{metric_title(y)}: %{{y:.4g}}<extra></extra>"
+    )
+    environments = sorted(shown["environment"].astype(str).unique())
+    env_all = shown["environment"].astype(str).to_numpy()
+    xs_shown, ys_shown = shown["_x"].to_numpy(), shown["_y"].to_numpy()
+    run_ids, models = shown["run_id"].to_numpy(), shown["model"].to_numpy()
+    for i, env in enumerate(environments):
+        symbol = _SYMBOLS[i % len(_SYMBOLS)]
+        # one trace per (environment, provenance) keeps the symbol a scalar: per-point symbol arrays
+        # cost plotly about a second of validation at 100,000 points
+        for est in (False, True):
+            sel = (env_all == env) & (estimated == est)
+            if not sel.any():
+                continue
+            fig.add_trace(scatter(
+                x=xs_shown[sel], y=ys_shown[sel], mode="markers", name=f"{env} {ESTIMATED}" if est else env,
+                legendgroup="environment", legendgrouptitle_text="Environment (symbol)",
+                customdata=np.column_stack([run_ids[sel], models[sel], np.full(sel.sum(), env), letters[sel], note[sel]]),
+                hovertemplate=hover,
+                marker=dict(size=10, symbol=symbol + _OPEN if est else symbol,
+                            color=np.where(rating[sel] < 0, np.nan, rating[sel]), cmin=0, cmax=len(RATING_LETTERS) - 1,
+                            colorscale=_RATING_COLORSCALE, line=dict(width=2 if est else 1, color="#333")),
+            ))
+    for r, (letter, color) in enumerate(zip(RATING_LETTERS, RATING_COLORS)):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=letter, legendgroup="rating",
+                                 legendgrouptitle_text="Compound rating (colour)",
+                                 marker=dict(symbol="square", size=12, color=color), hoverinfo="skip"))
+    if estimated.any():
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"hollow: energy {ESTIMATED}",
+                                 marker=dict(symbol="circle-open", size=11, color="#333"), hoverinfo="skip"))
+    front_rows = data[data["_front"]].sort_values("_x")
+    fig.add_trace(go.Scatter(x=front_rows["_x"], y=front_rows["_y"], mode="lines", name="Pareto front",
+                             line=dict(color="#222", width=2, dash="dot"),
+                             hoverinfo="skip"))
+    if len(shown) < len(data):
+        fig.update_layout(title=dict(text=f"showing {len(shown):,} of {len(data):,} runs (random sample; "
+                                          f"every Pareto-optimal run included)", font=dict(size=12)))
+    return fig
+
+
+def pareto_table(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool) -> pd.DataFrame:
+    """The Pareto-optimal runs of ``df`` on (x, y), best x first, with the columns the page lists."""
+    xs = pd.to_numeric(df[x], errors="coerce")
+    ys = pd.to_numeric(df[y], errors="coerce")
+    mask = pareto_front_mask(xs, ys, maximize_x, maximize_y)
+    front = df.loc[mask, ["run_id", "model", "environment", "dataset", "compound_rating", "energy_is_estimate"]].copy()
+    front[x], front[y] = xs[mask], ys[mask]
+    return front.sort_values(x, ascending=not maximize_x, kind="stable").reset_index(drop=True)
+
+
+def rating_counts_figure(df: pd.DataFrame) -> go.Figure:
+    """Stacked bars: how many runs of each environment got each compound rating."""
+    fig = go.Figure()
+    fig.update_layout(template=_TEMPLATE, barmode="stack", margin=dict(l=10, r=20, t=30, b=40),
+                      legend=dict(orientation="h", y=1.08, x=0), height=max(220, 60 + 34 * df["environment"].nunique()))
+    fig.update_xaxes(title="Runs [count]")
+    fig.update_yaxes(automargin=True)
+    ratings = pd.to_numeric(df["compound_rating"], errors="coerce")
+    counts = pd.crosstab(df["environment"], ratings).reindex(columns=range(len(RATING_LETTERS)), fill_value=0)
+    estimated = df.groupby("environment")["energy_is_estimate"].any()
+    labels = [f"{env} {ESTIMATED}" if estimated.get(env, False) else env for env in counts.index]
+    for r, (letter, color) in enumerate(zip(RATING_LETTERS, RATING_COLORS)):
+        fig.add_trace(go.Bar(y=labels, x=counts[r].to_numpy(), name=letter, orientation="h", marker_color=color,
+                             hovertemplate=f"%{{y}}<br>{letter}: %{{x}} runs<extra></extra>"))
+    return fig
+
+
+def trace_figure(traces: Sequence[dict]) -> go.Figure:
+    """Power over time, one line per meter; ``traces`` items: ``{"meter", "elapsed_s", "power_w", "estimated"}``.
+
+    Estimated meters are dashed and named "(estimated)".
+    """
+    fig = go.Figure()
+    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50), legend=dict(orientation="h", y=1.12))
+    fig.update_xaxes(title="Elapsed time [s]")
+    fig.update_yaxes(title="Power [W]", rangemode="tozero")
+    if not traces:
+        fig.add_annotation(text="No power trace in this log (MLEE logs keep summary statistics only)",
+                           showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        return fig
+    for t in traces:
+        estimated = bool(t.get("estimated"))
+        fig.add_trace(go.Scatter(
+            x=list(t["elapsed_s"]), y=list(t["power_w"]), mode="lines",
+            name=f"{t['meter']} {ESTIMATED}" if estimated else t["meter"],
+            line=dict(dash="dash" if estimated else "solid", width=2),
+            hovertemplate="%{x:.1f} s: %{y:.1f} W<extra>" + t["meter"] + "</extra>",
+        ))
+    return fig
+
+
+def hardware_summary(df: pd.DataFrame, energy: str = "energy_j") -> pd.DataFrame:
+    """Per environment and thread count: mean power, time and energy (and how many runs)."""
+    group = df.assign(threads=df["threads"].fillna(0)).groupby(["environment", "threads"], dropna=False)
+    out = group.agg(runs=("run_id", "size"), power_mean_w=("power_mean_w", "mean"), time_s=("time_s", "mean"),
+                    energy=(energy, "mean"), estimated=("energy_is_estimate", "any")).reset_index()
+    return out.rename(columns={"energy": energy}).sort_values(energy, kind="stable").reset_index(drop=True)
+
+
+def hardware_figure(summary: pd.DataFrame, energy: str = "energy_j") -> go.Figure:
+    """Side by side: mean power [W], time [s] and energy [J] per environment (hatched = estimated)."""
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("Mean power [W]", "Time [s]", f"{metric_title(energy)} [J]"))
+    fig.update_layout(template=_TEMPLATE, showlegend=False, margin=dict(l=10, r=20, t=40, b=40),
+                      height=max(260, 80 + 40 * len(summary)))
+    if summary.empty:
+        return fig
+    labels = [
+        f"{env} ({int(th)} thr.)" + (f" {ESTIMATED}" if est else "") if th else env + (f" {ESTIMATED}" if est else "")
+        for env, th, est in zip(summary["environment"], summary["threads"], summary["estimated"])
+    ]
+    patterns = ["/" if e else "" for e in summary["estimated"]]
+    for col, (column, color) in enumerate((("power_mean_w", "#4C78A8"), ("time_s", "#72B7B2"), (energy, "#F58518")), start=1):
+        fig.add_trace(go.Bar(y=labels, x=summary[column], orientation="h", marker_color=color,
+                             marker_pattern_shape=patterns, hovertemplate="%{y}: %{x:.4g}<extra></extra>"),
+                      row=1, col=col)
+    fig.update_yaxes(automargin=True, row=1, col=1)
+    return fig
+
+
+def fit_power_law(x, y) -> tuple[float, float] | None:
+    """Least squares in log-log space: y = a * x**b; None when fewer than two distinct positive x."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if np.unique(x[ok]).size < 2:
+        return None
+    b, log_a = np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)
+    return float(np.exp(log_a)), float(b)
+
+
+def scaling_figure(df: pd.DataFrame, energy: str = "energy_j", accuracy: str = "accuracy") -> tuple[go.Figure, pd.DataFrame]:
+    """Energy and accuracy against training samples per model (log-log) with fitted power laws.
+
+    Returns the figure and a table of the fits (model, metric, a, exponent b).
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=(f"{metric_title(energy)} vs training samples", "Accuracy vs training samples"))
+    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=40, b=50), legend=dict(font=dict(size=11)))
+    fig.update_xaxes(type="log", title="Training samples [count]")
+    fig.update_yaxes(type="log", title=f"{metric_title(energy)} [J]", row=1, col=1)
+    fig.update_yaxes(type="log", title="Accuracy (fraction)", row=1, col=2)
+    fits = []
+    palette = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#EECA3B")
+    for i, (model, rows) in enumerate(sorted(df.groupby("model"), key=lambda kv: kv[0])):
+        color = palette[i % len(palette)]
+        estimated = rows["energy_is_estimate"].fillna(False).astype(bool).to_numpy()
+        for col, metric in ((1, energy), (2, accuracy)):
+            xs, ys = rows["n_train_samples"].to_numpy(dtype=float), rows[metric].to_numpy(dtype=float)
+            est = estimated if metric == energy else np.zeros_like(estimated)
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="markers", legendgroup=model, showlegend=col == 1,
+                name=model + (f" {ESTIMATED}" if est.any() else ""),
+                marker=dict(color=color, size=8, symbol=np.where(est, "circle-open", "circle")),
+                hovertemplate=f"{model}<br>%{{x:,}} samples: %{{y:.4g}}<extra></extra>"), row=1, col=col)
+            fit = fit_power_law(xs, ys)
+            if fit is None:
+                continue
+            a, b = fit
+            fits.append({"model": model, "metric": metric, "a": a, "exponent": b, "estimated": bool(est.any())})
+            grid = np.geomspace(np.nanmin(xs[xs > 0]), np.nanmax(xs), 30)
+            fig.add_trace(go.Scatter(x=grid, y=a * grid ** b, mode="lines", legendgroup=model, showlegend=False,
+                                     line=dict(color=color, dash="dash" if est.any() else "solid", width=1.5),
+                                     hovertemplate=f"{model} fit: y = {a:.3g} x^{b:.2f}<extra></extra>"), row=1, col=col)
+    return fig, pd.DataFrame(fits, columns=["model", "metric", "a", "exponent", "estimated"])
+
+
+def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool) -> tuple[go.Figure, go.Figure]:
+    """One trade-off search: its evaluations (in order) with the front, and the hypervolume after each evaluation."""
+    runs = df.sort_values("date", kind="stable").reset_index(drop=True)
+    values = runs[[x, y]].to_numpy(dtype=float)
+    order = np.arange(1, len(runs) + 1)
+    front = pareto_front_mask(values[:, 0], values[:, 1], maximize_x, maximize_y)
+    scatter = go.Figure()
+    scatter.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50))
+    scatter.update_xaxes(title=axis_title(x, False))
+    scatter.update_yaxes(title=axis_title(y, False))
+    scatter.add_trace(go.Scatter(x=values[:, 0], y=values[:, 1], mode="markers", name="evaluations",
+                                 customdata=np.column_stack([runs["run_id"], runs["model"]]),
+                                 marker=dict(color=order, colorscale="Viridis", size=9, showscale=True,
+                                             colorbar=dict(title="evaluation"),
+                                             symbol=np.where(runs["energy_is_estimate"].fillna(False), "circle-open", "circle")),
+                                 hovertemplate="%{customdata[1]}<br>%{x:.4g}, %{y:.4g}<extra></extra>"))
+    f = np.flatnonzero(front)
+    f = f[np.argsort(values[f, 0])]
+    scatter.add_trace(go.Scatter(x=values[f, 0], y=values[f, 1], mode="lines+markers", name="Pareto front",
+                                 line=dict(color="#222", dash="dot")))
+    finite = np.all(np.isfinite(values), axis=1)
+    hv = go.Figure()
+    hv.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50))
+    hv.update_xaxes(title="Evaluation [count]")
+    hv.update_yaxes(title="Hypervolume (normalised)")
+    if finite.any():
+        # worst value seen in each objective, so every evaluation that improves on it counts
+        worst = [values[finite, i].min() if m else values[finite, i].max() for i, m in enumerate((maximize_x, maximize_y))]
+        span = np.ptp(values[finite], axis=0)
+        span[span == 0] = 1.0
+        curve = [hypervolume_2d(values[: k + 1][finite[: k + 1]], worst, [maximize_x, maximize_y]) / float(np.prod(span))
+                 for k in range(len(values))]
+        hv.add_trace(go.Scatter(x=order, y=curve, mode="lines+markers", name="hypervolume"))
+    return scatter, hv

@@ -1,0 +1,71 @@
+"""How ELEx names and formats the columns of the results table (display only; directions and metric
+sets per task come from ``mlel.ratings``)."""
+
+from __future__ import annotations
+
+import math
+
+# column -> (title, unit); unit "" for counts and fractions shown as such
+METRIC_DISPLAY = {
+    "energy_per_sample_j": ("Energy per sample", "J"),
+    "time_per_sample_s": ("Time per sample", "s"),
+    "energy_j": ("Energy", "J"),
+    "net_energy_j": ("Net energy (above idle)", "J"),
+    "time_s": ("Time", "s"),
+    "power_mean_w": ("Mean power", "W"),
+    "accuracy": ("Accuracy", ""),
+    "balanced_accuracy": ("Balanced accuracy", ""),
+    "f1_weighted": ("F1 (weighted)", ""),
+    "precision_weighted": ("Precision (weighted)", ""),
+    "recall_weighted": ("Recall (weighted)", ""),
+    "parameters": ("Parameters", "count"),
+    "model_size_bytes": ("Model size", "bytes"),
+    "n_train_samples": ("Training samples", "count"),
+    "co2eq_g": ("CO2-equivalent", "g"),
+}
+
+ENERGY_COLUMNS = frozenset({"energy_per_sample_j", "energy_j", "net_energy_j", "power_mean_w", "co2eq_g"})
+RATING_LETTERS = ("A", "B", "C", "D", "E")
+# from the EU energy label: dark green (A) to red (E)
+RATING_COLORS = ("#00843d", "#7fbb41", "#f2d21b", "#f08a24", "#d7282f")
+ESTIMATED = "(estimated)"
+
+
+def metric_title(metric: str) -> str:
+    return METRIC_DISPLAY.get(metric, (metric.replace("_", " ").capitalize(), ""))[0]
+
+
+def axis_title(metric: str, use_index: bool) -> str:
+    """Axis title with its unit; an index is relative to the reference model, hence no unit."""
+    title, unit = METRIC_DISPLAY.get(metric, (metric.replace("_", " ").capitalize(), ""))
+    if use_index:
+        return f"{title} index (relative to reference; higher is better)"
+    if metric in {"accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted"}:
+        return f"{title} (fraction)"
+    return f"{title} [{unit}]" if unit else title
+
+
+def format_value(metric: str, value) -> str:
+    """Human-readable value with its unit, e.g. '1.23 mJ', '0.951', '1.2 M'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    value = float(value)
+    unit = METRIC_DISPLAY.get(metric, ("", ""))[1]
+    if unit in {"J", "s", "W", "g"}:
+        return _si(value, unit)
+    if unit == "bytes":
+        return _si(value, "B", binary_words=False)
+    if unit == "count":
+        return _si(value, "")
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.3g}"
+
+
+def _si(value: float, unit: str, binary_words: bool = False) -> str:
+    prefixes = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
+    magnitude = abs(value)
+    if magnitude == 0:
+        return f"0 {unit}".strip()
+    for factor, prefix in prefixes:
+        if magnitude >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}".strip()
+    return f"{value:.3g} {unit}".strip()

@@ -1,0 +1,93 @@
+"""ELEx's thin layer over ``mlel.ratings``: defaults for the page and the settings files' round trip."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from mlel.errors import MlelError, UserInputError
+from mlel.ratings import DEFAULT_MODE, MODES, load_boundaries, load_weights, metric_specs, rate_results, resolve_weights
+from mlel.ratings import save_boundaries, save_weights
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_MODE", "MODES", "default_reference", "rate", "references", "settings_file", "read_settings_file"]
+
+
+def default_reference(table: pd.DataFrame, task: str) -> str | None:
+    """The model that ran ``task`` in the most (environment, data set) groups, so the fewest runs go unrated.
+    Ties go to the alphabetically first model."""
+    sub = table[table["task"] == task]
+    if sub.empty:
+        return None
+    groups = sub.drop_duplicates(["environment", "dataset", "model"]).groupby("model").size()
+    return str(groups.sort_index().idxmax())
+
+
+def references(table: pd.DataFrame, task: str, preferred: str | None) -> dict[str, str]:
+    """Environment -> reference model: ``preferred`` where it ran, elsewhere that environment's most
+    common model. An environment is hardware *and* backend, so no single model (a scikit-learn one
+    or a PyTorch one) can be the reference everywhere."""
+    sub = table[table["task"] == task].drop_duplicates(["environment", "dataset", "model"])
+    chosen = {}
+    for env, rows in sub.groupby("environment", sort=True):
+        models = rows.groupby("model").size().sort_index()
+        chosen[str(env)] = preferred if preferred in models.index else str(models.idxmax())
+    return chosen
+
+
+def rate(table: pd.DataFrame, settings) -> pd.DataFrame:
+    """Rate ``table`` (one task) with ``settings`` (a ``mlel.elex.data.RatingSettings``).
+
+    Runs in a group without the reference model are left out (``mlel.ratings`` logs them); the
+    boundaries, weights and mode used are in ``result.attrs``.
+    """
+    if table.empty:
+        empty = table.copy()
+        empty.attrs = {"task": settings.task, "boundaries": {}, "weights": resolve_weights(settings.task), "mode": settings.mode}
+        return empty
+    reference = references(table, settings.task, settings.reference)
+    return rate_results(table, settings.task, reference, boundaries=settings.boundaries,
+                        weights=settings.weights, mode=settings.mode, missing_reference="drop")
+
+
+def settings_file(kind: str, values: dict, task: str) -> bytes:
+    """The bytes of a boundaries or weights file in ``mlel.ratings``' format (readable by its CLI)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "settings.json"
+        if kind == "boundaries":
+            save_boundaries(values, path, task=task, quantiles=None)
+        elif kind == "weights":
+            save_weights(values, path, task=task)
+        else:
+            raise UserInputError(f"The 'kind' parameter must be one of 'boundaries', 'weights'; got {kind!r}")
+        return path.read_bytes()
+
+
+def read_settings_file(raw: bytes, task: str) -> tuple[str, dict]:
+    """A boundaries or weights file (bytes) -> ``("boundaries"|"weights", values)``; ``UserInputError`` if neither."""
+    try:
+        content = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UserInputError(f"not a JSON file ({exc})") from exc
+    names = {s.name for s in metric_specs(task)}
+    schema = content.get("schema", "") if isinstance(content, dict) else ""
+    if schema.startswith("mlel.weights") or (isinstance(content, dict) and not schema and content
+                                             and all(isinstance(v, (int, float)) for v in content.values())):
+        kind = "weights"
+    elif schema.startswith("mlel.boundaries") or (isinstance(content, dict) and set(content) & names):
+        kind = "boundaries"
+    else:
+        raise UserInputError("neither a boundaries file (metric -> 4 index values) nor a weights file (metric -> weight)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "settings.json"
+        path.write_bytes(raw)
+        try:
+            values = load_boundaries(path, task) if kind == "boundaries" else load_weights(path, task)
+        except MlelError as exc:
+            raise UserInputError(str(exc).replace(str(path), "the file")) from exc
+    return kind, values

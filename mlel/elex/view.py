@@ -1,0 +1,84 @@
+"""From the page's controls to tables: the small pure steps every callback shares."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mlel.elex.data import RatingSettings
+from mlel.ratings import metric_specs
+
+FILTER_COLUMNS = ("model", "backend", "environment", "dataset")
+# columns worth plotting beside the rated metrics, when the table has them
+EXTRA_AXES = ("power_mean_w", "energy_j", "time_s", "co2eq_g", "n_train_samples", "balanced_accuracy", "f1_weighted")
+
+
+def rated_metrics(task: str) -> list[str]:
+    return [s.name for s in metric_specs(task)]
+
+
+def higher_is_better(task: str, metric: str) -> bool:
+    for spec in metric_specs(task):
+        if spec.column == metric:
+            return spec.higher_is_better
+    return metric in {"accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted"}
+
+
+def axis_choices(table: pd.DataFrame, task: str) -> list[str]:
+    """Rated metrics first, then other columns that have values for this task."""
+    sub = table[table["task"] == task]
+    extras = [c for c in EXTRA_AXES if c in sub and c not in rated_metrics(task) and sub[c].notna().any()]
+    return rated_metrics(task) + extras
+
+
+def default_axes(task: str) -> tuple[str, str]:
+    names = rated_metrics(task)
+    return names[0], "accuracy"
+
+
+def filter_table(df: pd.DataFrame, selections: dict[str, Sequence[str] | None]) -> pd.DataFrame:
+    """Rows whose column is in the selection; an empty selection means "all"."""
+    mask = np.ones(len(df), dtype=bool)
+    for column, chosen in selections.items():
+        if chosen:
+            mask &= df[column].isin(list(chosen)).to_numpy()
+    return df[mask] if not mask.all() else df
+
+
+def plotted_column(df: pd.DataFrame, metric: str, use_index: bool) -> str:
+    """``<metric>_index`` in index mode when the metric is rated, else the value column."""
+    return f"{metric}_index" if use_index and f"{metric}_index" in df else metric
+
+
+# slider positions are log10 of the index: 0.01x .. 100x the reference fits on one slider
+def boundaries_to_slider(values: Sequence[float]) -> list[float]:
+    return sorted(round(math.log10(max(float(v), 1e-12)), 3) for v in values)
+
+
+def slider_to_boundaries(positions: Sequence[float]) -> list[float]:
+    return sorted((10 ** float(p) for p in positions), reverse=True)
+
+
+def slider_range(positions: Sequence[float]) -> tuple[float, float]:
+    lo = min(-1.0, math.floor(min(positions, default=0) * 2) / 2)
+    hi = max(1.0, math.ceil(max(positions, default=0) * 2) / 2)
+    return lo, hi
+
+
+def settings_from_controls(task: str, reference: str | None, mode: str, weight_values, weight_ids,
+                           boundary_values, boundary_ids) -> RatingSettings:
+    """The rating settings the sidebar shows. Widgets of another task (during a task switch) are ignored."""
+    names = set(rated_metrics(task))
+    weights = {i["metric"]: float(v) for v, i in zip(weight_values or [], weight_ids or []) if i["metric"] in names and v is not None}
+    bounds = {i["metric"]: slider_to_boundaries(v) for v, i in zip(boundary_values or [], boundary_ids or [])
+              if i["metric"] in names and v and len(v) == 4}
+    if sum(weights.values()) <= 0:
+        weights = {}
+    return RatingSettings(
+        task=task, reference=reference, mode=mode,
+        boundaries_json=RatingSettings.canonical(bounds if set(bounds) == names else None),
+        weights_json=RatingSettings.canonical(weights if set(weights) == names else None),
+    )
