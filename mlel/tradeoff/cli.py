@@ -1,0 +1,129 @@
+"""``python -m mlel.tradeoff``: find the accuracy/energy Pareto front with real, measured runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+from mlel.cli import ArgumentParser, setup_logging
+from mlel.errors import UserInputError, choices_message
+from mlel.tradeoff.evaluators import DEFAULT_PREDICTIONS, ENERGY_MODES, OBJECTIVES, ExperimentEvaluator, ExperimentSettings
+from mlel.tradeoff.methods import METHODS
+from mlel.tradeoff.search import Search, make_overhead_meter
+from mlel.tradeoff.space import DEFAULT_MODELS, FAMILIES, SearchSpace
+
+log = logging.getLogger(__name__)
+PROG = "python -m mlel.tradeoff"
+EXPERIMENTS_SUBDIR = "experiments"  # experiment folders of a search, ready for merge_results.py
+
+
+def parser() -> ArgumentParser:
+    p = ArgumentParser(prog=PROG, description=(
+        "Search model families and hyperparameters for the configurations that are Pareto-optimal "
+        "between accuracy and energy. Every evaluation is a real, measured training run."))
+    p.add_argument("--dataset", required=True, help="iris, wine, breast_cancer, digits, synthetic, or csv:PATH")
+    p.add_argument("--target", help="csv target column (default: the last column)")
+    p.add_argument("--output-dir", required=True, type=Path, help="where the search writes its files")
+    p.add_argument("--budget", type=int, default=30, help="evaluations in total (default: 30)")
+    p.add_argument("--init", type=int, default=8, help="initial Sobol design before the optimiser takes over (default: 8)")
+    p.add_argument("--method", default="bo", help=f"{', '.join(METHODS)} (default: bo)")
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                   help=f"comma-separated model families (default: {','.join(DEFAULT_MODELS)}; all: {','.join(FAMILIES)})")
+    p.add_argument("--objective", default="accuracy", help=f"{', '.join(OBJECTIVES)} (default: accuracy)")
+    p.add_argument("--energy", default="train", help=f"{', '.join(ENERGY_MODES)} (default: train)")
+    p.add_argument("--predictions", type=int, default=DEFAULT_PREDICTIONS,
+                   help=f"train+infer: predictions served per model (default: {DEFAULT_PREDICTIONS:,})")
+    p.add_argument("--reference", metavar="UTILITY,ENERGY_J",
+                   help="hypervolume reference point (default: from the initial design, see docs/tradeoff.md)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="CPU threads per run (default: 1)")
+    p.add_argument("--monitor-interval", type=float, default=0.1, metavar="SECONDS",
+                   help="power sampling interval of each run (default: 0.1)")
+    p.add_argument("--resume", action="store_true", help="continue the search in --output-dir")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def _choice(name: str, value: str, choices) -> str:
+    if value not in choices:
+        raise UserInputError(choices_message(name, value, choices))
+    return value
+
+
+def _reference(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        u, e = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UserInputError(f"--reference expects UTILITY,ENERGY_J (e.g. 0.5,100); got {text!r}") from None
+    if not e > 0:
+        raise UserInputError(f"--reference: the energy must be positive (it is on a log scale); got {e!r}")
+    return u, e
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    setup_logging(args.verbose)
+    method = _choice("method", args.method, METHODS)
+    objective = _choice("objective", args.objective, OBJECTIVES)
+    energy = _choice("energy", args.energy, ENERGY_MODES)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    space = SearchSpace.from_models(models)
+    reference = _reference(args.reference)
+    if args.budget < 1:
+        raise UserInputError(f"The 'budget' parameter must be at least 1; got {args.budget}")
+    if args.init < 0 or args.budget < args.init:
+        raise UserInputError(f"--budget ({args.budget}) must be at least --init ({args.init}), the initial design")
+    if args.predictions < 1:
+        raise UserInputError(f"The 'predictions' parameter must be at least 1; got {args.predictions}")
+    _check_dataset(args.dataset, args.target, args.seed)
+
+    search = Search.open(args.output_dir, space, method=method, budget=args.budget, init=args.init, seed=args.seed,
+                         reference=reference, resume=args.resume,
+                         description={"dataset": args.dataset, "objective": objective, "energy": energy,
+                                      "predictions": args.predictions if energy == "train+infer" else None,
+                                      "target": args.target, "threads": args.threads,
+                                      "monitor_interval_s": args.monitor_interval})
+    settings = ExperimentSettings(
+        dataset=args.dataset, output_dir=args.output_dir / EXPERIMENTS_SUBDIR, search_id=search.search_id,
+        objective=objective, energy=energy, seed=args.seed, target=args.target, threads=args.threads,
+        monitor_interval_s=args.monitor_interval, predictions=args.predictions)
+    evaluator = ExperimentEvaluator(settings).bind(space)
+    log.info("search %s: %s on %s, %d evaluations (%d initial), models %s; writing to %s",
+             search.search_id, method, args.dataset, args.budget, args.init, ",".join(space.names), args.output_dir)
+    outcome = search.run(evaluator, overhead_meter=make_overhead_meter(args.output_dir),
+                         progress=not args.no_progress)
+    _print_summary(outcome)
+    if outcome.interrupted:
+        print(f"interrupted; continue with: {PROG} ... --output-dir {args.output_dir} --resume")
+        return 130
+    print(args.output_dir)
+    return 0
+
+
+def _check_dataset(dataset: str, target: str | None, seed: int) -> None:
+    """Fail before the first run when the data set cannot be read (``UserInputError`` -> exit 2)."""
+    from mlel.experiments.datasets import load_dataset
+
+    try:
+        load_dataset(dataset, seed=seed, target=target)
+    except UserInputError:
+        raise
+    except Exception as exc:  # an unreadable file is the user's problem, not a bug
+        raise UserInputError(f"cannot read data set {dataset!r}: {exc}") from exc
+
+
+def _print_summary(outcome) -> None:
+    hv = outcome.hypervolumes[-1] if outcome.hypervolumes else None
+    e = outcome.search_energy
+    print(f"{len(outcome.records)} evaluations, {len(outcome.front)} on the Pareto front, "
+          f"hypervolume {hv:.4g}" if hv is not None else f"{len(outcome.records)} evaluations")
+    for p in outcome.front:
+        print(f"  {p['model']:<20} utility {p['utility']:.4f}  energy {p['energy_j']:.4g} J  "
+              f"time {p['time_s']:.3g} s  ({p['provenance']})")
+    opt = f"{e['optimiser_j']:.4g} J" if e["optimiser_j"] is not None else "not measured"
+    print(f"energy spent by the search: {e['total_j']:.4g} J (evaluations {e['evaluations_j']:.4g} J, "
+          f"optimiser {opt} in {e['optimiser_time_s']:.3g} s; {e['provenance']})")
