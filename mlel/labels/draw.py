@@ -32,6 +32,11 @@ PNG_COMPRESS_LEVEL = 1
 
 # A (best) .. E (worst): the same green-to-red scale as ELEx (mlel.ratings.metrics.RATING_COLOURS).
 RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
+# Where the QR code sits (mm from the bottom-left corner); 65 modules (a typical payload) -> 0.42 mm each.
+MARKER_FONT_SIZE = 22.0  # the compound rating letter; no other text on the label is this size
+QR_SIZE_MM = 27.0
+QR_X_MM = WIDTH_MM - 5 - QR_SIZE_MM
+QR_Y_MM = 4.0
 UNRATED_COLOR = "#9e9e9e"
 HEADER_COLOR = "#1d4f91"
 INK = "#1a1a1a"
@@ -162,7 +167,7 @@ class _Painter:
             [(left, yc), (left + tip, yc + h / 2), (right, yc + h / 2), (right, yc - h / 2), (left + tip, yc - h / 2)],
             closed=True, facecolor="#111111", edgecolor="none",
         ))
-        self.text((left + tip + right) / 2 + 0.5, yc, letter, 22, bold=True, color="white", ha="center", va="center_baseline")
+        self.text((left + tip + right) / 2 + 0.5, yc, letter, MARKER_FONT_SIZE, bold=True, color="white", ha="center", va="center_baseline")
 
     def metrics(self, label: LabelData) -> None:
         cells: list[tuple[str, str, str, str | None, bool]] = []  # icon, title, text, letter-or-None, approx
@@ -213,8 +218,7 @@ class _Painter:
             self.text(x + 22, y + h / 2 + (n - 1) * 1.6 - i * 3.2, line, size, color=INK, va="center_baseline")
 
     def footer(self, label: LabelData) -> None:
-        size = 27.0
-        qx, qy = WIDTH_MM - 5 - size, 4.0
+        size, qx, qy = QR_SIZE_MM, QR_X_MM, QR_Y_MM
         matrix = qr_matrix(label.qr_payload)
         # quiet zone: white square around the code (the label is white anyway; this keeps it when printed on colour)
         self.ax.add_artist(Rectangle((qx - 1.5, qy - 1.5), size + 3, size + 3, facecolor="white", edgecolor="none"))

@@ -114,7 +114,7 @@ def choose_reference(table: pd.DataFrame, task: str, run: pd.Series, reference: 
         if reference not in models:
             raise UserInputError(
                 f"reference model {reference!r} has no {task} run in {run['environment']!r} ({run['dataset']}); "
-                f"models there: {', '.join(models)}"
+                f"models there: {', '.join(map(repr, models))}"
             )
         return reference
     return MLEE_REFERENCE_MODEL if MLEE_REFERENCE_MODEL in models else str(run["model"])

@@ -1,0 +1,156 @@
+"""``python -m mlel.label_generator`` as a user runs it: subprocesses, exit codes, files left behind."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from labels.conftest import A100_TF
+from mlel.labels.draw import MARKER_FONT_SIZE
+
+
+
+@pytest.fixture(scope="module")
+def a100_tf_files(reference_dir_module):
+    """The MLEE inference logs of one environment (a small, fast -d)."""
+    from mlel.results import load_results
+
+    table = load_results([reference_dir_module])
+    chosen = table[(table["environment"] == A100_TF) & (table["task"] == "infer")]
+    return sorted(chosen["path"])
+
+
+@pytest.fixture(scope="module")
+def reference_dir_module():
+    from conftest import REFERENCE_DIR
+
+    if not REFERENCE_DIR.is_dir():
+        pytest.fail(f"reference data missing: {REFERENCE_DIR}")
+    return REFERENCE_DIR
+
+
+@pytest.fixture
+def subset(tmp_path, a100_tf_files):
+    folder = tmp_path / "mlee"
+    folder.mkdir()
+    for path in a100_tf_files:
+        shutil.copy(path, folder)
+    return folder
+
+
+def generator(args, cwd, env):
+    return subprocess.run([sys.executable, "-m", "mlel.label_generator", *map(str, args)],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def marker_letter(pdf_bytes: bytes) -> str:
+    runs = []
+    PdfReader(io.BytesIO(pdf_bytes)).pages[0].extract_text(
+        visitor_text=lambda text, cm, tm, fd, size: runs.append((text.strip(), size)) if text.strip() else None)
+    letters = [text for text, size in runs if size == pytest.approx(MARKER_FONT_SIZE)]
+    assert len(letters) == 1
+    return letters[0]
+
+
+def test_label_from_one_mlee_file(tmp_path, subset, cli_env):
+    vgg = next(p for p in subset.iterdir() if json.loads(p.read_text())["config"]["model"] == "VGG16")
+    out = tmp_path / "vgg.pdf"
+    done = generator(["-f", vgg, "-o", out], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    text = PdfReader(out).pages[0].extract_text()
+    assert "VGG16" in text and A100_TF in text and "Energy measured: GPU (NVML)" in text
+    assert marker_letter(out.read_bytes()) in "ABCDE"
+    assert str(out.name) in done.stderr  # says where it wrote
+
+
+def test_label_by_model_and_environment_png(tmp_path, subset, cli_env):
+    done = generator(["--task", "inference", "--model", "ResNet101", "--environment", A100_TF, "-d", subset,
+                      "-o", "label.png", "--dpi", "100"], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    image = Image.open(tmp_path / "label.png")
+    assert image.format == "PNG" and image.size[0] == 393
+
+
+def test_our_estimated_run_with_format_overriding_suffix(tmp_path, our_results, cli_env):
+    file = next(our_results.glob("*MLP*.json"))
+    done = generator(["-f", file, "-o", "label.svg", "--format", "pdf", "--reference", "LogisticRegression"],
+                     tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    data = (tmp_path / "label.svg").read_bytes()
+    assert data.startswith(b"%PDF")  # --format wins over the suffix
+    text = " ".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
+    assert "MLP" in text and "ESTIMATE" in text
+    assert "Energy estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)" in text
+    assert "relative to LogisticRegression" in text
+
+
+def test_default_output_name_and_format(tmp_path, our_results, cli_env):
+    done = generator(["--task", "infer", "--model", "KNN", "-d", our_results], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    written = list(tmp_path.glob("label_infer_KNN_*.pdf"))
+    assert len(written) == 1 and written[0].read_bytes().startswith(b"%PDF")
+
+
+def test_rating_options_change_the_compound_rating(tmp_path, our_results):
+    from mlel.label_generator import run
+
+    def letter(*extra):
+        out = tmp_path / "x.pdf"
+        assert run(["--task", "infer", "--model", "MLP", "-d", str(our_results), "-o", str(out),
+                    "--reference", "LogisticRegression", *extra]) == 0
+        return marker_letter(out.read_bytes())
+
+    best, worst = letter("--rating-mode", "best"), letter("--rating-mode", "worst")
+    assert best < worst  # "A" < "E": best mode is never worse
+    # all weight on accuracy: the most accurate model gets accuracy's rating, A
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"energy_per_sample_j": 0, "time_per_sample_s": 0, "accuracy": 1,
+                                   "parameters": 0, "model_size_bytes": 0}))
+    assert letter("--weights", str(weights)) == "A"
+    # boundaries so strict that no index passes: everything rates E
+    boundaries = tmp_path / "boundaries.json"
+    boundaries.write_text(json.dumps({m: [1e9, 1e8, 1e7, 1e6] for m in
+                                      ("energy_per_sample_j", "time_per_sample_s", "accuracy", "parameters", "model_size_bytes")}))
+    assert letter("--boundaries", str(boundaries)) == "E"
+
+
+def _bad_inputs(tmp, subset):
+    (tmp / "notes.txt").write_text("not json")
+    (tmp / "other.json").write_text('{"hello": "world"}')
+    (tmp / "a_file").write_text("x")
+    (tmp / "outdir").mkdir()
+    one = sorted(subset.iterdir())[0]
+    model_args = ["--task", "inference", "-d", subset]
+    return {
+        "missing file": (["-f", tmp / "nope.json", "-o", tmp / "out.pdf"], "not found"),
+        "not json": (["-f", tmp / "notes.txt", "-o", tmp / "out.pdf"], "invalid JSON"),
+        "not a results log": (["-f", tmp / "other.json", "-o", tmp / "out.pdf"], "neither an mlel results file nor an MLEE log"),
+        "unknown model": ([*model_args, "--model", "ResNet9000", "-o", tmp / "out.pdf"], "'ResNet50'"),
+        "unknown environment": ([*model_args, "--model", "ResNet101", "--environment", "TPU", "-o", tmp / "out.pdf"], A100_TF),
+        "unknown reference": (["-f", one, "--reference", "AlexNet", "-o", tmp / "out.pdf"], "'ResNet101'"),
+        "unwritable output": (["-f", one, "-o", tmp / "a_file" / "out.pdf"], "cannot write"),
+        "output is a folder": (["-f", one, "-o", tmp / "outdir", "--format", "pdf"], "is a folder"),
+        "unknown suffix": (["-f", one, "-o", tmp / "out.jpg"], ".png, .pdf, .svg"),
+        "unknown mode": (["-f", one, "--rating-mode", "median-ish", "-o", tmp / "out.pdf"], "optimistic median"),
+        "nothing to label": ([], "-f FILE"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing file", "not json", "not a results log", "unknown model",
+                                  "unknown environment", "unknown reference", "unwritable output",
+                                  "output is a folder", "unknown suffix", "unknown mode", "nothing to label"])
+def test_bad_input_is_one_line_and_exit_2_and_leaves_nothing(case, tmp_path, subset, cli_env):
+    args, hint = _bad_inputs(tmp_path, subset)[case]
+    before = set(tmp_path.rglob("*"))
+    done = generator(args, tmp_path, cli_env)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "error" in lines[0] and hint in lines[0], lines[0]
+    assert set(tmp_path.rglob("*")) == before  # no label, no temporary file
