@@ -145,7 +145,9 @@ def merged_row(record: dict, path: str | Path) -> dict:
         "dataset": config.get("dataset", ""),
         "backend": config.get("backend", ""),
         "device": config.get("device", ""),
-        "threads": _num(config.get("threads")),
+        # no --threads means all logical cores, which the hardware name already says
+        "threads": _num(config.get("threads") or (None if str(config.get("device", "cpu")).startswith("cuda")
+                                                  else platform.get("cpu_cores_logical"))),
         "batch_size": _num(config.get("batch_size")),
         "hardware": hardware_of(config, platform),
         "environment": environment_of(config, platform),
