@@ -49,7 +49,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class TestSplit:
+class HeldOutSplit:
     """The held-out split saved beside a trained model (``split.npz``), which ``infer.py`` reuses."""
 
     X_test: np.ndarray
@@ -68,7 +68,7 @@ class TestSplit:
             )
 
     @classmethod
-    def load(cls, path: Path) -> "TestSplit":
+    def load(cls, path: Path) -> "HeldOutSplit":
         try:
             with np.load(path, allow_pickle=False) as data:
                 shape = tuple(int(v) for v in data["image_shape"])

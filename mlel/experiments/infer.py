@@ -18,7 +18,7 @@ import numpy as np
 
 from mlel.errors import UserInputError, choices_message
 from mlel.experiments import common
-from mlel.experiments.datasets import TestSplit
+from mlel.experiments.datasets import HeldOutSplit
 from mlel.experiments.folder import (CONFIG_FILE, CONFIG_SCHEMA, PLATFORM_FILE, RESULTS_FILE, SPLIT_FILE,
                                      ExperimentFolder, ExperimentOutcome, ExperimentRecord, check_output_dir,
                                      load_experiment, now_iso)
@@ -145,7 +145,7 @@ def run_inference(cfg: InferConfig) -> ExperimentOutcome:
     backend = _validate(cfg, record)
     country = common.validate_country(cfg.country)
     check_output_dir(cfg.output_dir)
-    split = TestSplit.load(record.path / SPLIT_FILE)
+    split = HeldOutSplit.load(record.path / SPLIT_FILE)
     n_test = len(split.y_test)
     batch_size = min(cfg.batch_size or n_test, n_test)
     meters = discover_meters(device=cfg.device)

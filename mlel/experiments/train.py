@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mlel.errors import UserInputError
 from mlel.experiments import common
-from mlel.experiments.datasets import Dataset, TestSplit, load_dataset
+from mlel.experiments.datasets import Dataset, HeldOutSplit, load_dataset
 from mlel.experiments.folder import (CONFIG_FILE, CONFIG_SCHEMA, PLATFORM_FILE, RESULTS_FILE, SPLIT_FILE,
                                      ExperimentFolder, ExperimentOutcome, check_output_dir, now_iso)
 from mlel.experiments.models import DataShape, Trainer, make_trainer
@@ -127,7 +127,7 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
         metrics = common.classification_metrics(data.y_test, y_pred)
         stats = trainer.stats()
         trainer.save(folder.path)
-        TestSplit(data.X_test, data.y_test, data.classes, data.image_shape).save(folder.path / SPLIT_FILE)
+        HeldOutSplit(data.X_test, data.y_test, data.classes, data.image_shape).save(folder.path / SPLIT_FILE)
         results = {
             "metrics": metrics,
             "model": {"parameters": stats.parameters, "size_bytes": stats.size_bytes},

@@ -1,0 +1,92 @@
+"""A run stopped mid-way (signal, kill, crash) leaves its folder incomplete, with the power log so far."""
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from experiments.conftest import ROOT, cli_environment, last_line, read, run_script
+
+LONG_TRAINING = ["--model", "mlp", "--backend", "torch", "--dataset", "synthetic", "--n-samples", "2000",
+                 "--epochs", "100000", "--threads", "1", "--monitor-interval", "0.1", "--no-progress"]
+MIN_ROWS = 5
+
+
+def power_rows(folder: Path) -> int:
+    logs = list((folder / "power").glob("*.csv"))
+    return min((sum(1 for _ in log.open()) - 1 for log in logs), default=0)
+
+
+def start_training(out: Path) -> tuple[subprocess.Popen, Path]:
+    """Start a long training and wait until its power log holds a few flushed rows."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *LONG_TRAINING, "--output-dir", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment())
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        folders = list(out.glob("train_*"))
+        if folders and (folders[0] / "run.log").exists() and power_rows(folders[0]) >= MIN_ROWS \
+                and "training torch mlp" in (folders[0] / "run.log").read_text():
+            return proc, folders[0]
+        if proc.poll() is not None:
+            pytest.fail(f"training ended early: {proc.communicate()[1][-2000:]}")
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail("training did not start logging power within 90 s")
+
+
+def assert_incomplete_with_power_log(folder: Path) -> None:
+    assert not (folder / "COMPLETE").exists() and not (folder / "results.json").exists()
+    assert read(folder, "config.json")["model"] == "mlp"
+    assert power_rows(folder) >= MIN_ROWS
+    for log in (folder / "power").glob("*.csv"):
+        rows = list(csv.reader(log.open()))
+        assert rows[0][:4] == ["timestamp_s", "elapsed_s", "power_w", "energy_j"]
+        energies = [float(r[3]) for r in rows[1:] if r[3]]
+        assert energies == sorted(energies) and energies[-1] > 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_marks_the_folder_interrupted(signum, tmp_path):
+    proc, folder = start_training(tmp_path)
+    proc.send_signal(signum)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert f"interrupted by {signal.Signals(signum).name}; incomplete experiment folder" in stderr
+    assert last_line(stdout) == str(folder)
+    status = read(folder, "status.json")
+    assert status["state"] == "interrupted" and signal.Signals(signum).name in status["reason"]
+    assert_incomplete_with_power_log(folder)
+
+
+def test_a_killed_run_is_recognisably_incomplete(tmp_path):
+    proc, folder = start_training(tmp_path)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert read(folder, "status.json")["state"] == "running"      # nobody could say otherwise
+    assert_incomplete_with_power_log(folder)
+    infer = run_script("infer.py", "--model", folder, "--output-dir", tmp_path / "infer")
+    assert infer.returncode == 2 and "is incomplete (no COMPLETE; status running)" in infer.stderr
+
+
+def test_a_crash_mid_run_marks_the_folder_failed(tmp_path, monkeypatch):
+    from mlel.experiments.models.sklearn_models import SklearnTrainer
+    from mlel.experiments.train import TrainConfig, run_training
+
+    def crash(self, X, y, *, progress=False):
+        time.sleep(0.35)  # a few samples into the power log
+        raise RuntimeError("out of memory, say")
+
+    monkeypatch.setattr(SklearnTrainer, "fit", crash)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        run_training(TrainConfig(model="svm", dataset="iris", monitor_interval_s=0.1, output_dir=tmp_path, progress=False))
+    (folder,) = tmp_path.glob("train_svm_iris_sklearn_*")
+    assert read(folder, "status.json")["reason"] == "RuntimeError: out of memory, say"
+    assert read(folder, "status.json")["state"] == "failed" and not (folder / "COMPLETE").exists()
+    assert power_rows(folder) >= 3
+    assert "run failed: RuntimeError" in (folder / "run.log").read_text()
