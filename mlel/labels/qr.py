@@ -52,10 +52,12 @@ def _qrcode_class():
             self.modules = self._matrix.tolist()
 
         def best_mask_pattern(self) -> int:
-            scores = []
-            for mask in range(8):
-                self.makeImpl(True, mask)
-                scores.append(mask_penalty(self._matrix))
+            # In test mode the format bits are blank, so the 8 candidates differ only in the data cells.
+            self.makeImpl(True, 0)
+            _, data_cells, bits = self._unmasked
+            fixed = self._matrix & ~data_cells
+            n = bits.shape[0]
+            scores = [mask_penalty(np.where(data_cells, bits ^ _mask(mask, n), fixed)) for mask in range(8)]
             return int(np.argmin(scores))
 
     return _QRCode

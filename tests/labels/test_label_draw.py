@@ -35,7 +35,7 @@ def test_pdf_text_has_model_rating_figures_and_provenance():
     text, runs = pdf_text(pdf)
     for expected in ("ResNet101", "Inference", "imagenet", A100_TF, "12.3 mJ", "420 µs", "77.1 %", "44.6 M",
                      "171 MB", "12.4 g", "2022-03-03", "Energy measured: GPU (NVML) + CPU (RAPL)", "MEASURED",
-                     "relative to ResNet50"):
+                     "Ratings relative to ResNet50"):
         assert expected in text, expected
     assert compound_letter_in(runs) == ["B"]
     assert "ESTIMATE" not in text and "\u2248" not in text

@@ -86,7 +86,7 @@ def test_our_estimated_run_with_format_overriding_suffix(tmp_path, our_results, 
     text = " ".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert "MLP" in text and "ESTIMATE" in text
     assert "Energy estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)" in text
-    assert "relative to LogisticRegression" in text
+    assert "Ratings relative to LogisticRegression" in text
 
 
 def test_default_output_name_and_format(tmp_path, our_results, cli_env):
