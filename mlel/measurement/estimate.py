@@ -3,8 +3,10 @@
 * CPU (``estimate:cpu``): the CPU's TDP from CodeCarbon's ``cpu_power.csv`` table, matched with
   CodeCarbon's own fuzzy matcher, times the number of sockets, scaled by the system-wide CPU
   load as CodeCarbon's "cpu_load" machine mode does: ``P = TDP * (0.1 + 0.9 * load**3)``.
-  The load is read from ``/proc/stat`` deltas (what ``psutil.cpu_times`` parses, without the
-  object overhead), so each reading is the *mean* over the interval since the previous one.
+  The load is the share of non-idle CPU time since the previous reading, from ``/proc/uptime``
+  (uptime, and idle time summed over CPUs). That is CodeCarbon's ``/proc/stat`` figure except
+  that I/O wait counts as busy, at a sixth of the cost: the kernel builds all of ``/proc/stat``
+  (every interrupt counter) on each read. Each reading is the *mean* since the previous one.
   A CPU model missing from the table gets CodeCarbon's default: 4 W per logical CPU, logged.
 * RAM (``estimate:ram``): CodeCarbon's RAM model (number of DIMMs guessed from the total
   memory, 5 W per x86 DIMM with diminishing increments; 1.5 W per DIMM on ARM). Constant
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import platform
+import time
 from dataclasses import dataclass
 
 from mlel.measurement.base import Availability, Meter, Reading
@@ -122,21 +126,19 @@ class _ProcFile:
         os.close(self._fd)
 
 
-def _cpu_times_busy_total(stat_head: bytes) -> tuple[int, int]:
-    """(busy, total) jiffies from the aggregate "cpu" line of /proc/stat, counted as
-    CodeCarbon's SystemCPULoadMeter does: guest time is already inside user time."""
-    fields = [int(v) for v in stat_head.split(b"\n", 1)[0].split()[1:9]]
-    total = sum(fields)
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return total - idle, total
+def _idle_fraction_from_uptime(uptime_head: bytes) -> tuple[float, float]:
+    """(uptime_s, idle_s summed over CPUs) from /proc/uptime."""
+    uptime, idle = uptime_head.split()[:2]
+    return float(uptime), float(idle)
 
 
-def _psutil_busy_total() -> tuple[float, float]:
+def _psutil_idle_uptime(cpus: int) -> tuple[float, float]:
+    """The same pair from psutil where /proc/uptime does not exist."""
     import psutil
 
     t = psutil.cpu_times()
     total = sum(t) - getattr(t, "guest", 0) - getattr(t, "guest_nice", 0)
-    return total - t.idle - getattr(t, "iowait", 0), total
+    return total / cpus, t.idle + getattr(t, "iowait", 0)
 
 
 class EstimatedCpuMeter(Meter):
@@ -152,40 +154,42 @@ class EstimatedCpuMeter(Meter):
     def __init__(self, tdp_w: float | None = None):
         self.tdp_w = tdp_w
         self.tdp: TdpEstimate | None = None
-        self._stat: _ProcFile | None = None
-        self._last: tuple[float, float] | None = None
+        self.cpus = 1
+        self._uptime: _ProcFile | None = None
+        self._last: tuple[float, float] = (0.0, 0.0)
         self._last_load = 0.0
 
     def open(self) -> None:
+        self.cpus = os.cpu_count() or 1  # online CPUs: offline ones accumulate no idle time
         if self.tdp_w is None:
-            self.tdp = cpu_tdp(read_cpu_model(), os.cpu_count() or 0, count_sockets())
+            self.tdp = cpu_tdp(read_cpu_model(), self.cpus, count_sockets())
             self.tdp_w = self.tdp.tdp_w
         else:
             self.tdp = TdpEstimate(float(self.tdp_w), read_cpu_model(), f"given: {self.tdp_w:g} W", False)
         logger.info("CPU power estimate: %s", self.tdp.source)
         try:
-            self._stat = _ProcFile("/proc/stat")
+            self._uptime = _ProcFile("/proc/uptime")
         except OSError:
-            self._stat = None  # not Linux: psutil reads the same counters, more slowly
-        self._last = self._busy_total()
+            self._uptime = None  # not Linux: psutil reads the same counters, more slowly
+        self._last = self._uptime_idle()
 
-    def _busy_total(self) -> tuple[float, float]:
-        if self._stat is not None:
-            return _cpu_times_busy_total(self._stat.read(256))
-        return _psutil_busy_total()
+    def _uptime_idle(self) -> tuple[float, float]:
+        if self._uptime is not None:
+            return _idle_fraction_from_uptime(self._uptime.read(64))
+        return _psutil_idle_uptime(self.cpus)
 
     def read(self) -> Reading:
-        busy, total = self._busy_total()
-        last_busy, last_total = self._last
-        if total > last_total:  # /proc/stat ticks at 100 Hz: reads 10 ms apart may see no change
-            self._last_load = min(max((busy - last_busy) / (total - last_total), 0.0), 1.0)
-            self._last = (busy, total)
+        uptime, idle = self._uptime_idle()
+        capacity = (uptime - self._last[0]) * self.cpus
+        if capacity > 0.0:  # 10 ms resolution: reads closer than that may see no change
+            self._last_load = min(max(1.0 - (idle - self._last[1]) / capacity, 0.0), 1.0)
+            self._last = (uptime, idle)
         return Reading(power_w=cpu_power_w(self.tdp_w, self._last_load), extras=(round(100.0 * self._last_load, 2),))
 
     def close(self) -> None:
-        if self._stat is not None:
-            self._stat.close()
-            self._stat = None
+        if self._uptime is not None:
+            self._uptime.close()
+            self._uptime = None
 
 
 def total_memory_bytes() -> int:
@@ -206,10 +210,14 @@ class EstimatedRamMeter(Meter):
     method = "CodeCarbon RAM model"
     extra_fields = ("memory_used_bytes",)
 
+    MEMORY_REFRESH_S = 1.0  # /proc/meminfo is not free to build; memory use moves slowly
+
     def __init__(self, power_w: float | None = None):
         self.power_w = power_w
         self.memory_bytes = 0
         self._meminfo: _ProcFile | None = None
+        self._memory_used: int | None = None
+        self._memory_read_t = -math.inf
 
     def open(self) -> None:
         self.memory_bytes = total_memory_bytes()
@@ -232,7 +240,10 @@ class EstimatedRamMeter(Meter):
         return self.memory_bytes - available_kb * 1024
 
     def read(self) -> Reading:
-        return Reading(power_w=self.power_w, extras=(self._memory_used_bytes(),))
+        now = time.monotonic()
+        if now - self._memory_read_t >= self.MEMORY_REFRESH_S:
+            self._memory_used, self._memory_read_t = self._memory_used_bytes(), now
+        return Reading(power_w=self.power_w, extras=(self._memory_used,))
 
     def close(self) -> None:
         if self._meminfo is not None:
