@@ -249,9 +249,11 @@ class Search:
                 for r in self.records]
 
     def run(self, evaluator: Evaluator, *, overhead_meter: OverheadMeter | None = None, progress: bool = True,
-            on_record: Callable[[dict], None] | None = None) -> SearchOutcome:
+            on_record: Callable[[dict], None] | None = None, proposer=None) -> SearchOutcome:
+        """Evaluate until the budget is spent. ``proposer`` replaces the method's own (e.g. Optuna in the bench)."""
         meter = overhead_meter or OverheadMeter()
-        proposer = make_proposer(self.meta["method"], self.space, self.meta["seed"], self.meta["budget"], self.meta["init"])
+        if proposer is None:
+            proposer = make_proposer(self.meta["method"], self.space, self.meta["seed"], self.meta["budget"], self.meta["init"])
         budget = self.meta["budget"]
         interrupted = False
         bar = _progress_bar(progress, budget, len(self.records), self.meta.get("method", ""))

@@ -62,7 +62,7 @@ class Hyperparameter:
             value = self.low + u * (self.high - self.low)
         if self.integer:
             return int(min(self.high, max(self.low, round(value))))
-        return float(value)
+        return float(min(self.high, max(self.low, value)))  # exp(log(x)) can overshoot by an ulp
 
 
 def _identity(values: Mapping[str, float | int]) -> dict:

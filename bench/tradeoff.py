@@ -1,0 +1,215 @@
+"""Benchmark of the trade-off search on real, measured training runs: bo vs random (vs Optuna's MOTPE).
+
+    python bench/tradeoff.py [--datasets iris,wine] [--seeds 5] [--bo-budget 20] [--random-budget 60]
+                             [--optuna-budget 20] [--init 8] [--work-dir /tmp/mlel-bench-tradeoff]
+                             [--docs docs] [--quick]
+
+For each data set and seed it runs one search per method (every evaluation a real training run with
+power sampling), then compares hypervolume against evaluations with ONE reference point per data
+set, pooled over all methods and seeds (the search's own default rule applied to every evaluation
+on that data set), so the curves are comparable. Writes ``docs/img/tradeoff/*.png`` and the table
+in ``docs/tradeoff.md`` between the BENCH markers. Target: bo after 20 evaluations reaches at least
+random search's hypervolume after 60.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
+from mlel.tradeoff.search import Search, default_reference, hypervolume_curve, make_overhead_meter  # noqa: E402
+from mlel.tradeoff.space import Candidate, SearchSpace  # noqa: E402
+
+log = logging.getLogger("bench.tradeoff")
+MODELS = ("random_forest", "gradient_boosting", "mlp", "knn", "svm", "logistic_regression")
+BEGIN, END = "<!-- BENCH:BEGIN -->", "<!-- BENCH:END -->"
+
+
+class OptunaProposer:
+    """Optuna's multi-objective TPE (MOTPE) over the same space, through ask/tell."""
+
+    def __init__(self, space: SearchSpace, seed: int, init: int):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.space = space
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=init, multivariate=True, group=True)
+        self.study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+        self.trials: dict[int, object] = {}
+        self.told: set[int] = set()
+
+    def propose(self, index: int, history) -> Candidate:
+        import math
+
+        for i, h in enumerate(history):
+            if i in self.trials and i not in self.told:
+                if h.failed:
+                    self.study.tell(self.trials[i], state=__import__("optuna").trial.TrialState.FAIL)
+                else:
+                    self.study.tell(self.trials[i], [h.utility, math.log10(max(h.energy_j, 1e-12))])
+                self.told.add(i)
+        trial = self.study.ask()
+        model = trial.suggest_categorical("model", list(self.space.names))
+        values = {}
+        for hp in self.space.families[model].hyperparameters:
+            name = f"{model}.{hp.name}"
+            if hp.integer:
+                values[hp.name] = trial.suggest_int(name, int(hp.low), int(hp.high), log=hp.log)
+            else:
+                values[hp.name] = trial.suggest_float(name, hp.low, hp.high, log=hp.log)
+        self.trials[index] = trial
+        return Candidate(model, values)
+
+
+def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init: int) -> dict:
+    space = SearchSpace.from_models(MODELS)
+    out = work / dataset / f"{method}-{seed}"
+    shutil.rmtree(out, ignore_errors=True)  # every bench run starts fresh
+    search = Search.open(out, space, method=method, budget=budget, init=init, seed=seed,
+                         description={"dataset": dataset, "objective": "accuracy", "energy": "train"})
+    evaluator = ExperimentEvaluator(ExperimentSettings(dataset=dataset, output_dir=out / "experiments",
+                                                       search_id=search.search_id, seed=seed, threads=1,
+                                                       monitor_interval_s=0.1)).bind(space)
+    proposer = OptunaProposer(space, seed, init) if method == "optuna-tpe" else None
+    t0 = time.perf_counter()
+    outcome = search.run(evaluator, overhead_meter=make_overhead_meter(out), progress=False, proposer=proposer)
+    return {"dataset": dataset, "method": method, "seed": seed, "records": outcome.records,
+            "search_energy": outcome.search_energy, "wall_s": time.perf_counter() - t0}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default="iris,wine")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--init", type=int, default=8)
+    ap.add_argument("--bo-budget", type=int, default=20)
+    ap.add_argument("--random-budget", type=int, default=60)
+    ap.add_argument("--optuna-budget", type=int, default=20)
+    ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"))
+    ap.add_argument("--docs", type=Path, default=ROOT / "docs")
+    ap.add_argument("--quick", action="store_true", help="1 data set, 1 seed, tiny budgets (a smoke test)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    logging.getLogger("mlel").setLevel(logging.WARNING)  # one line per run would drown the progress bar
+    os.environ["MLEL_NO_PROGRESS"] = "1"
+    if args.quick:
+        args.datasets, args.seeds, args.init, args.bo_budget, args.random_budget, args.optuna_budget = "iris", 1, 4, 6, 8, 6
+    datasets = [d for d in args.datasets.split(",") if d]
+    plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget)]
+    plan = [(m, b) for m, b in plan if b > 0]
+
+    from tqdm import tqdm
+
+    runs = []
+    total = len(datasets) * args.seeds * sum(b for _, b in plan)
+    t_start = time.perf_counter()
+    with tqdm(total=total, desc="bench tradeoff", unit="eval") as bar:
+        for dataset in datasets:
+            for seed in range(args.seeds):
+                for method, budget in plan:
+                    runs.append(run_one(args.work_dir, dataset, method, seed, budget, args.init))
+                    bar.update(budget)
+    elapsed = time.perf_counter() - t_start
+    report = summarise(runs, datasets, plan, args)
+    report["elapsed_s"] = elapsed
+    (args.work_dir / "bench.json").write_text(json.dumps(report, indent=2, default=str))
+    write_docs(report, args.docs, datasets, plan)
+    print(report["table_md"])
+    print(f"total {elapsed / 60:.1f} min; raw results in {args.work_dir}")
+    return 0
+
+
+def summarise(runs, datasets, plan, args) -> dict:
+    from mlel.tradeoff.plots import save_hypervolume_plot
+
+    out = {"datasets": {}, "settings": {"seeds": args.seeds, "init": args.init, "plan": plan, "models": MODELS}}
+    img = args.docs / "img" / "tradeoff"
+    img.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for dataset in datasets:
+        these = [r for r in runs if r["dataset"] == dataset]
+        done = [e for r in these for e in r["records"] if e["status"] == "complete"]
+        ref = default_reference([e["utility"] for e in done], [e["energy_j"] for e in done])
+        curves, bands, stats = {}, {}, {}
+        for method, budget in plan:
+            per_seed = [hypervolume_curve(r["records"], ref) for r in these if r["method"] == method]
+            arr = np.array(per_seed, dtype=float)
+            curves[method], bands[method] = arr.mean(axis=0).tolist(), arr.std(axis=0).tolist()
+            mr = [r for r in these if r["method"] == method]
+            stats[method] = {
+                "hv_mean": arr.mean(axis=0).tolist(), "hv_std": arr.std(axis=0).tolist(),
+                "evaluations_j": float(np.mean([r["search_energy"]["evaluations_j"] for r in mr])),
+                "optimiser_j": float(np.mean([r["search_energy"]["optimiser_j"] or 0.0 for r in mr])),
+                "optimiser_time_s": float(np.mean([r["search_energy"]["optimiser_time_s"] for r in mr])),
+                "wall_s": float(np.mean([r["wall_s"] for r in mr])),
+                "failed": int(sum(r["search_energy"]["failed_evaluations_not_counted"] for r in mr)),
+                "provenance": sorted({r["search_energy"]["provenance"] for r in mr if r["search_energy"]["provenance"]}),
+            }
+        save_hypervolume_plot(img / f"hv_{dataset}.png", curves,
+                              title=f"{dataset}: mean hypervolume over {args.seeds} seeds (band: +-1 std)", bands=bands)
+        _front_plot(img / f"front_{dataset}.png", these, dataset)
+        out["datasets"][dataset] = {"reference": {"utility": ref[0], "energy_j": ref[1]}, "methods": stats}
+        for method, budget in plan:
+            s = stats[method]
+            at = lambda k: (s["hv_mean"][k - 1], s["hv_std"][k - 1]) if len(s["hv_mean"]) >= k else (float("nan"), 0.0)  # noqa: E731
+            rows.append((dataset, method, budget, at(20), at(budget), s))
+    bo20 = {d: out["datasets"][d]["methods"]["bo"]["hv_mean"][min(19, len(out["datasets"][d]["methods"]["bo"]["hv_mean"]) - 1)]
+            for d in datasets if "bo" in out["datasets"][d]["methods"]}
+    rnd_final = {d: out["datasets"][d]["methods"]["random"]["hv_mean"][-1] for d in datasets if "random" in out["datasets"][d]["methods"]}
+    lines = ["| data set | method | evaluations | hypervolume after 20 | hypervolume at end | energy of evaluations (J) | optimiser energy (J) | optimiser time (s) | wall time per search (s) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for dataset, method, budget, h20, hend, s in rows:
+        lines.append(f"| {dataset} | {method} | {budget} | {h20[0]:.4f} +- {h20[1]:.4f} | {hend[0]:.4f} +- {hend[1]:.4f} | "
+                     f"{s['evaluations_j']:.1f} | {s['optimiser_j']:.1f} | {s['optimiser_time_s']:.1f} | {s['wall_s']:.0f} |")
+    verdict = []
+    for d in datasets:
+        if d in bo20 and d in rnd_final:
+            ok = bo20[d] >= rnd_final[d]
+            verdict.append(f"- {d}: bo after 20 = {bo20[d]:.4f}, random after {len(out['datasets'][d]['methods']['random']['hv_mean'])} = "
+                           f"{rnd_final[d]:.4f}: target {'met' if ok else 'NOT met'}")
+    out["table_md"] = "\n".join(lines) + "\n\n" + "\n".join(verdict)
+    return out
+
+
+def _front_plot(path: Path, runs, dataset: str) -> None:
+    """All evaluations of one data set (every method and seed) and their pooled front."""
+    from mlel.pareto import pareto_mask
+    from mlel.tradeoff.plots import save_front_plot
+
+    done = [e for r in runs for e in r["records"] if e["status"] == "complete"]
+    mask = pareto_mask([(e["utility"], e["energy_j"]) for e in done], maximize=[True, False])
+    front = sorted([dict(e, model=e["candidate"]["model"]) for e, m in zip(done, mask) if m], key=lambda e: e["energy_j"])
+    save_front_plot(path, done, front, {"dataset": dataset, "method": "all methods and seeds", "objective": "accuracy",
+                                        "energy": "train"})
+
+
+def write_docs(report: dict, docs: Path, datasets, plan) -> None:
+    doc = docs / "tradeoff.md"
+    if not doc.exists():
+        return
+    text = doc.read_text()
+    if BEGIN not in text or END not in text:
+        return
+    refs = "; ".join(f"{d}: accuracy {v['reference']['utility']:.3f}, {v['reference']['energy_j']:.3g} J"
+                     for d, v in report["datasets"].items())
+    body = (f"{BEGIN}\n_Generated by `bench/tradeoff.py` in {report['elapsed_s'] / 60:.1f} min; "
+            f"{report['settings']['seeds']} seeds per data set, initial design {report['settings']['init']}; "
+            f"pooled reference points: {refs}._\n\n{report['table_md']}\n{END}")
+    doc.write_text(text[:text.index(BEGIN)] + body + text[text.index(END) + len(END):])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

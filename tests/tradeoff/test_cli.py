@@ -1,0 +1,86 @@
+"""``python -m mlel.tradeoff``: a tiny real search as a subprocess, resume, and one-line errors for bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlel.cli import run_main
+from mlel.tradeoff.cli import PROG, main
+
+
+def _run(argv):
+    return run_main(main, argv, prog=PROG)
+
+
+def test_tiny_real_search_on_iris_then_resume(tmp_path, repo_root, cli_env):
+    out = tmp_path / "search"
+    cmd = [sys.executable, "-m", "mlel.tradeoff", "--dataset", "iris", "--budget", "4", "--init", "3",
+           "--models", "knn,naive_bayes", "--output-dir", str(out), "--no-progress"]
+    proc = subprocess.run(cmd, cwd=repo_root, env=cli_env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == str(out)
+    assert "energy spent by the search" in proc.stdout
+    recs = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert len(recs) == 4 and all(r["status"] == "complete" for r in recs)
+    meta = json.loads((out / "search.json").read_text())
+    for r in recs:
+        assert r["candidate"]["model"] in ("knn", "naive_bayes")
+        assert 0.0 <= r["utility"] <= 1.0 and r["energy_j"] > 0
+        assert r["provenance"] in ("hardware counter", "sampled power", "estimate")
+        folder = Path(r["folders"][0])  # absolute: --output-dir was absolute
+        assert (folder / "COMPLETE").is_file()
+        config = json.loads((folder / "config.json").read_text())
+        assert config["search_id"] == meta["search_id"] and config["search_index"] == r["index"]
+        results = json.loads((folder / "results.json").read_text())
+        assert results["energy"]["total_j"] == pytest.approx(r["energy_j"])
+        assert results["metrics"]["accuracy"] == pytest.approx(r["utility"])
+    front = json.loads((out / "front.json").read_text())
+    assert front["front"] and front["search_energy"]["evaluations_j"] > 0
+    assert front["search_energy"]["optimiser_time_s"] > 0
+    assert (out / "front.png").is_file() and (out / "hypervolume.png").is_file()
+
+    # --resume with a larger budget runs only the missing evaluation (in-process: no second interpreter start)
+    assert _run(["--dataset", "iris", "--budget", "5", "--init", "3", "--models", "knn,naive_bayes",
+                 "--output-dir", str(out), "--no-progress", "--resume"]) == 0
+    recs2 = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert recs2[:4] == recs and len(recs2) == 5
+
+
+def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_root, cli_env):
+    cmd = [sys.executable, "-m", "mlel.tradeoff", "--dataset", "iris", "--models", "random_forest,resnet",
+           "--output-dir", str(tmp_path / "x")]
+    proc = subprocess.run(cmd, cwd=repo_root, env=cli_env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "resnet" in lines[0] and "'knn'" in lines[0] and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--models", "knn,xgboost"], "xgboost"),
+    (["--budget", "4", "--init", "8"], "--init"),
+    (["--method", "anneal"], "'bo'"),
+    (["--objective", "auc"], "'f1'"),
+    (["--energy", "inference"], "'train+infer'"),
+    (["--reference", "high"], "UTILITY,ENERGY_J"),
+])
+def test_bad_arguments(tmp_path, capsys, extra, expected):
+    assert _run(["--dataset", "iris", "--output-dir", str(tmp_path / "s"), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_unreadable_data_sets(tmp_path, capsys):
+    assert _run(["--dataset", f"csv:{tmp_path / 'missing.csv'}", "--output-dir", str(tmp_path / "s")]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\x00\xff\xfe" * 50)
+    assert _run(["--dataset", f"csv:{garbage}", "--output-dir", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "garbage.csv" in err[0]
+    assert _run(["--dataset", "imagenet", "--output-dir", str(tmp_path / "s")]) == 2
+    assert "'iris'" in capsys.readouterr().err

@@ -1,0 +1,139 @@
+"""The search loop, its files, resume and interruption, on the cheap synthetic evaluator."""
+
+import json
+import math
+
+import pytest
+
+from mlel.errors import UserInputError
+from mlel.measurement.provenance import Provenance
+from mlel.tradeoff.evaluators import (BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, Evaluation,
+                                      branin_currin_space)
+from mlel.tradeoff.search import (EVALUATIONS_FILE, FRONT_FILE, HV_FILE, Search, default_reference, hypervolume,
+                                  hypervolume_curve)
+from mlel.tradeoff.space import SearchSpace
+
+
+def test_hypervolume_is_taken_on_log10_energy_hand_checked():
+    # (utility, energy_j); reference (0.5, 1000 J) -> log10 = 3.
+    # points: (0.9, 10 J) -> log 1; (0.7, 1 J) -> log 0; (0.6, 100 J) dominated by (0.9, 10 J).
+    # staircase (maximise u, minimise log e): (0.7-0.5)*(3-0) + (0.9-0.7)*(3-1) = 0.6 + 0.4 = 1.0
+    assert hypervolume([0.9, 0.7, 0.6], [10.0, 1.0, 100.0], (0.5, 1000.0)) == pytest.approx(1.0)
+    # a point worse than the reference in one objective adds nothing
+    assert hypervolume([0.9, 0.4], [10.0, 0.001], (0.5, 1000.0)) == pytest.approx(0.4 * 2)
+
+
+def test_hypervolume_curve_repeats_over_failures_and_is_monotone():
+    recs = [{"status": "complete", "utility": 0.7, "energy_j": 1.0},
+            {"status": "failed"},
+            {"status": "complete", "utility": 0.9, "energy_j": 10.0}]
+    assert hypervolume_curve(recs, (0.5, 1000.0)) == pytest.approx([0.6, 0.6, 1.0])
+    assert hypervolume_curve(recs, None) == [None, None, None]
+
+
+def test_default_reference_hand_checked():
+    # utilities 0.8..0.9 -> margin max(0.01, 0.01) -> 0.79; log10 energy 0..2 -> margin 0.2 -> 10**2.2
+    u, e = default_reference([0.8, 0.9, 0.85], [1.0, 100.0, 10.0])
+    assert u == pytest.approx(0.79)
+    assert e == pytest.approx(10 ** 2.2)
+
+
+class ScriptedEvaluator:
+    """A hand-made table of outcomes by family value; can fail or be interrupted at given indices."""
+
+    def __init__(self, fail_at=(), interrupt_at=None):
+        self.fail_at, self.interrupt_at, self.calls = set(fail_at), interrupt_at, []
+
+    def __call__(self, cand, index):
+        self.calls.append(index)
+        if index == self.interrupt_at:
+            raise KeyboardInterrupt
+        if index in self.fail_at:
+            raise RuntimeError("diverged")
+        x0, x1 = cand.values["x0"], cand.values["x1"]
+        return Evaluation(utility=x0, energy_j=10 ** (3 * x1 + 3 * x0), time_s=0.1, provenance=Provenance.SAMPLED,
+                          provenance_text="measured: CPU (test)", spent_energy_j=None)
+
+
+def _search(tmp_path, method="random", budget=8, init=3, seed=0, resume=False, reference=None, name="s"):
+    return Search.open(tmp_path / name, branin_currin_space(), method=method, budget=budget, init=init, seed=seed,
+                       resume=resume, reference=reference, description={"dataset": "synthetic"})
+
+
+def test_files_front_and_hypervolume_are_consistent(tmp_path):
+    out = _search(tmp_path).run(ScriptedEvaluator(fail_at={4}), progress=False)
+    d = tmp_path / "s"
+    lines = (d / EVALUATIONS_FILE).read_text().splitlines()
+    assert len(lines) == 8
+    recs = [json.loads(line) for line in lines]
+    assert [r["status"] for r in recs].count("failed") == 1 and "diverged" in recs[4]["error"]
+    front = json.loads((d / FRONT_FILE).read_text())
+    done = [r for r in recs if r["status"] == "complete"]
+    # the front holds exactly the non-dominated complete evaluations
+    for r in done:
+        dominated = any(o["utility"] >= r["utility"] and o["energy_j"] <= r["energy_j"]
+                        and (o["utility"] > r["utility"] or o["energy_j"] < r["energy_j"]) for o in done)
+        assert (r["index"] in {p["index"] for p in front["front"]}) == (not dominated)
+    for p in front["front"]:
+        assert {"model", "params", "utility", "energy_j", "time_s", "provenance"} <= set(p)
+    ref = (front["reference"]["utility"], front["reference"]["energy_j"])
+    assert front["hypervolume"] == pytest.approx(hypervolume([r["utility"] for r in done], [r["energy_j"] for r in done], ref))
+    curve = front["hypervolume_after_each_evaluation"]
+    assert all(b >= a for a, b in zip(curve, curve[1:]))
+    assert (d / HV_FILE).read_text().splitlines()[0] == "evaluations,hypervolume"
+    assert front["search_energy"]["evaluations_j"] == pytest.approx(sum(r["energy_j"] for r in done))
+    assert front["search_energy"]["failed_evaluations_not_counted"] == 1
+    assert front["search_energy"]["provenance"] == "sampled power"
+    assert (d / "front.png").stat().st_size > 0 and (d / "hypervolume.png").stat().st_size > 0
+    assert out.front == front["front"]
+
+
+def test_reference_is_fixed_after_the_initial_design(tmp_path):
+    _search(tmp_path, init=3).run(ScriptedEvaluator(), progress=False)
+    recs = [json.loads(line) for line in (tmp_path / "s" / EVALUATIONS_FILE).read_text().splitlines()]
+    meta = json.loads((tmp_path / "s" / "search.json").read_text())
+    first3 = recs[:3]
+    assert (meta["reference"]["utility"], meta["reference"]["energy_j"]) == pytest.approx(
+        default_reference([r["utility"] for r in first3], [r["energy_j"] for r in first3]))
+    assert "hypervolume" not in recs[0] and "hypervolume" in recs[3]
+
+
+def test_interrupt_keeps_finished_evaluations_and_resume_matches_an_uninterrupted_run(tmp_path):
+    whole = _search(tmp_path, name="whole").run(ScriptedEvaluator(), progress=False)
+    first = _search(tmp_path, name="cut").run(ScriptedEvaluator(interrupt_at=5), progress=False)
+    assert first.interrupted and len(first.records) == 5
+    assert json.loads((tmp_path / "cut" / FRONT_FILE).read_text())["evaluations"] == 5
+    ev = ScriptedEvaluator()
+    resumed = _search(tmp_path, name="cut", resume=True).run(ev, progress=False)
+    assert ev.calls == [5, 6, 7]  # nothing finished is run again
+    strip = lambda rs: [(r["candidate"], r["utility"], r["energy_j"]) for r in rs]  # noqa: E731
+    assert strip(resumed.records) == strip(whole.records)
+    assert resumed.hypervolumes == pytest.approx(whole.hypervolumes)
+
+
+def test_resume_ignores_a_truncated_last_line(tmp_path):
+    _search(tmp_path, budget=4).run(ScriptedEvaluator(), progress=False)
+    path = tmp_path / "s" / EVALUATIONS_FILE
+    path.write_text(path.read_text() + '{"index": 4, "candid')
+    out = _search(tmp_path, budget=6, resume=True).run(ScriptedEvaluator(), progress=False)
+    assert [r["index"] for r in out.records] == [0, 1, 2, 3, 4, 5]
+
+
+def test_existing_search_needs_resume_and_matching_settings(tmp_path):
+    _search(tmp_path, budget=3).run(ScriptedEvaluator(), progress=False)
+    with pytest.raises(UserInputError, match="--resume"):
+        _search(tmp_path, budget=3)
+    with pytest.raises(UserInputError, match="seed"):
+        _search(tmp_path, budget=5, seed=1, resume=True)
+
+
+def test_budget_below_init_is_a_user_error(tmp_path):
+    with pytest.raises(UserInputError, match="init"):
+        _search(tmp_path, budget=2, init=3)
+
+
+def test_grid_search_runs_its_grid(tmp_path):
+    out = Search.open(tmp_path / "g", branin_currin_space(), method="grid", budget=9, init=0, seed=0,
+                      reference=BRANIN_CURRIN_REFERENCE).run(BraninCurrinEvaluator(), progress=False)
+    pts = {(r["candidate"]["values"]["x0"], r["candidate"]["values"]["x1"]) for r in out.records}
+    assert pts == {(a, b) for a in (0.0, 0.5, 1.0) for b in (0.0, 0.5, 1.0)}
