@@ -38,14 +38,17 @@ def validate_positive(name: str, value, *, allow_zero: bool = False) -> float:
 
 
 @contextlib.contextmanager
-def limit_threads(threads: int | None) -> Iterator[None]:
-    """Limit torch's intra-op threads and every BLAS/OpenMP pool (threadpoolctl) to ``threads``."""
+def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[None]:
+    """Limit every BLAS/OpenMP pool (threadpoolctl) and, where torch is used, torch's intra-op
+    threads to ``threads``; restored afterwards (in-process callers run many experiments)."""
     if threads is None:
         yield
         return
     from threadpoolctl import threadpool_limits
 
-    torch = sys.modules.get("torch")  # only touch torch when the run already imported it
+    torch = None
+    if torch_used or "torch" in sys.modules:
+        import torch
     previous = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(threads)
@@ -53,7 +56,7 @@ def limit_threads(threads: int | None) -> Iterator[None]:
         with threadpool_limits(limits=threads):
             yield
     finally:
-        if torch is not None and previous is not None:
+        if torch is not None:
             torch.set_num_threads(previous)
 
 

@@ -172,7 +172,7 @@ def run_inference(cfg: InferConfig) -> ExperimentOutcome:
 
         folder.write_json(PLATFORM_FILE, collect_platform())
 
-        with common.limit_threads(cfg.threads):
+        with common.limit_threads(cfg.threads, torch_used=TORCH in (backend, tc["backend"])):
             load_start = time.perf_counter()
             predictor = _load_predictor(record, backend, cfg.device, cfg.threads, folder, split.X_test.shape[1])
             X = predictor.prepare(split.X_test)

@@ -27,7 +27,10 @@ def sklearn_to_onnx(estimator, n_features: int) -> bytes:
     sample = np.zeros((1, n_features), dtype=np.float32)
     options = {id(estimator): {"zipmap": False}}
     try:
-        model = to_onnx(estimator, sample, options=options)
+        with warnings.catch_warnings():
+            # skl2onnx reads SVC's probA_/probB_, which scikit-learn 1.9 deprecates on access
+            warnings.simplefilter("ignore", FutureWarning)
+            model = to_onnx(estimator, sample, options=options)
     except Exception as exc:  # skl2onnx raises many types (RuntimeError, NameError, ...)
         raise ConversionError(f"skl2onnx cannot convert {type(estimator).__name__}: {exc}") from exc
     return model.SerializeToString()

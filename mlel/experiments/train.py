@@ -112,7 +112,7 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
         folder.write_json(PLATFORM_FILE, collect_platform())
         sync = trainer.synchronize()
         baseline = cv = None
-        with common.limit_threads(cfg.threads), \
+        with common.limit_threads(cfg.threads, torch_used=cfg.backend == "torch"), \
                 Sampler(meters, interval_s=cfg.monitor_interval_s, log_dir=folder.power_dir) as sampler:
             if cfg.baseline_s:
                 baseline = sampler.measure_baseline(cfg.baseline_s)

@@ -94,3 +94,31 @@ def test_cuda_without_gpu_is_a_hardware_error():
         pytest.skip("this machine has a CUDA GPU")
     with pytest.raises(HardwareUnavailableError, match="use --device cpu"):
         make_trainer("mlp", "torch", shape=IRIS, device="cuda")
+
+
+@pytest.mark.parametrize("model, backend", [(m, b) for m, backends in MODELS.items() for b in backends])
+def test_every_model_converts_to_onnx_and_predicts_the_same(model, backend, iris):
+    from mlel.experiments.onnx_backend import OnnxPredictor, sklearn_to_onnx, torch_to_onnx
+
+    data = load_dataset("digits") if model == "cnn" else iris
+    shape = DataShape(data.n_features, data.n_classes, data.image_shape)
+    trainer = make_trainer(model, backend, shape=shape, params=TINY.get(model, {}) if backend == "sklearn" else {},
+                           epochs=1 if backend == "torch" else None)
+    trainer.fit(data.X_train[:400], data.y_train[:400])
+    onnx_bytes = (sklearn_to_onnx(trainer.estimator, data.n_features) if backend == "sklearn"
+                  else torch_to_onnx(trainer.network, data.n_features))
+    predictor = OnnxPredictor(onnx_bytes, threads=1)
+    assert np.array_equal(predictor.predict(predictor.prepare(data.X_test)), trainer.predict(data.X_test))
+
+
+def test_thread_limits_apply_and_are_restored():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from mlel.experiments.common import limit_threads
+
+    before = torch.get_num_threads()
+    with limit_threads(1, torch_used=True):
+        assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert torch.get_num_threads() == before
