@@ -163,10 +163,11 @@ class _Painter:
         self.ax.plot([5, WIDTH_MM - 5], [top - 27.5, top - 27.5], color="#d0d0d0", linewidth=0.6)
 
     def scale(self, label: LabelData) -> None:
-        top = HEIGHT_MM - 48  # top edge of bar A
+        top = HEIGHT_MM - 48.5  # top edge of bar A
         bar_h, gap = 6.8, 1.2
-        self.text(5, top + 1.6, "Energy efficiency", 6.5, color=MUTED)
-        self.text(WIDTH_MM - 5, top + 1.6, "Compound rating", 6.5, color=MUTED, ha="right")
+        # captions clear of the marker, which stands 1 mm above bar A when the rating is A
+        self.text(5, top + 2.3, "Energy efficiency", 6.5, color=MUTED)
+        self.text(WIDTH_MM - 5, top + 2.3, "Compound rating", 6.5, color=MUTED, ha="right")
         for i, letter in enumerate(RATING_LETTERS):
             y = top - i * (bar_h + gap) - bar_h
             width = 26 + 7 * i
@@ -181,7 +182,7 @@ class _Painter:
 
     def marker(self, y: float, bar_h: float, letter: str, i: int) -> None:
         """The black arrow pointing at the compound rating's bar, carrying its letter (EU-label style)."""
-        h = bar_h + 3.0
+        h = bar_h + 2.0
         yc = y + bar_h / 2
         right, left, tip = WIDTH_MM - 5, 70.0, 5.0
         self.ax.add_artist(Polygon(
@@ -203,7 +204,7 @@ class _Painter:
             x = 5 + col * (col_w + 0)
             y = top - (row + 1) * row_h  # bottom of the cell
             self.metric_cell(x, y, col_w, row_h, icon, title, text, metric, approx)
-        self.ax.plot([5, WIDTH_MM - 5], [top + 1.0, top + 1.0], color="#d0d0d0", linewidth=0.6)
+        self.ax.plot([5, WIDTH_MM - 5], [top + 0.4, top + 0.4], color="#d0d0d0", linewidth=0.6)
 
     def metric_cell(self, x, y, w, h, icon, title, text, metric: MetricFigure | None, approx: bool) -> None:
         rating = metric.rating if metric is not None else None

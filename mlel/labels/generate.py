@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MLEE_REFERENCE_MODEL = "ResNet101"  # the reference of the MLEE paper (ImageNet)
 DEFAULT_FORMAT = "pdf"
+LABEL_FILE_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> None:
         raise UserInputError(f"cannot write the label to {str(target)!r}: it is a folder")
     try:
         atomic_write_bytes(target, data)
+        os.chmod(target, LABEL_FILE_MODE)  # the temporary file was private (mkstemp: 0600); a label is a document
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise UserInputError(f"cannot write the label to {str(target)!r}: {reason}") from exc
