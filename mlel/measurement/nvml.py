@@ -36,6 +36,7 @@ class _DriverProbe(NamedTuple):
     reason: str
     uuids: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    memory_bytes: tuple[int, ...] = ()
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,7 +60,8 @@ def _probe_driver() -> _DriverProbe:
         handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
         uuids = tuple(_decode(pynvml.nvmlDeviceGetUUID(h)) for h in handles)
         names = tuple(_decode(pynvml.nvmlDeviceGetName(h)) for h in handles)
-        return _DriverProbe(True, f"{count} GPU(s)", uuids, names)
+        memory = tuple(int(pynvml.nvmlDeviceGetMemoryInfo(h).total) for h in handles)
+        return _DriverProbe(True, f"{count} GPU(s)", uuids, names, memory)
     except pynvml.NVMLError as exc:
         return _DriverProbe(False, f"NVML error while listing GPUs: {exc}")
     finally:
@@ -78,6 +80,23 @@ def nvml_availability() -> Availability:
     if not visible:
         return Availability(False, f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r} hides all {len(probe.uuids)} GPUs")
     return Availability(True, f"{len(visible)} GPU(s): " + ", ".join(f"{i}: {probe.names[i]}" for i in visible))
+
+
+def visible_gpus() -> list[dict]:
+    """GPUs visible to CUDA as ``{"index", "name", "memory_bytes", "uuid"}`` (the platform.json
+    record); empty without a usable NVIDIA driver."""
+    probe = _probe_driver()
+    if not probe.ok:
+        return []
+    return [
+        {"index": i, "name": probe.names[i], "memory_bytes": probe.memory_bytes[i], "uuid": probe.uuids[i]}
+        for i in visible_gpu_indices(len(probe.uuids), list(probe.uuids))
+    ]
+
+
+def _nvml_uuids(pynvml, count: int) -> list[str]:
+    """UUIDs of NVML devices 0..count-1 (kept for callers of the first version; prefer visible_gpus())."""
+    return [_decode(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
 
 
 def _decode(value) -> str:

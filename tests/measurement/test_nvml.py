@@ -99,3 +99,11 @@ def test_cuda_visible_devices(monkeypatch, spec, expected):
         assert visible_gpu_indices(4, uuids, spec) == expected
         monkeypatch.setenv("CUDA_VISIBLE_DEVICES", spec)
         assert visible_gpu_indices(4, uuids) == expected
+
+
+def test_no_driver_means_no_gpus_listed(monkeypatch):
+    from mlel.measurement.nvml import nvml_availability, nvml_meters, visible_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # also true on a GPU machine: all hidden
+    assert visible_gpus() == [] and nvml_meters() == []
+    assert not nvml_availability().available and nvml_availability().reason

@@ -173,3 +173,15 @@ def test_a_failing_meter_does_not_stop_the_others(caplog):
 def test_duplicate_meter_names_are_refused():
     with pytest.raises(ValueError, match="unique"):
         Sampler([SettablePowerMeter("x"), SettablePowerMeter("x")]).start()
+
+
+def test_a_stopped_sampler_can_start_again(tmp_path):
+    meter = SettablePowerMeter("fake:0", 3.0)
+    sampler = Sampler([meter], interval_s=0.05, log_dir=tmp_path)
+    for _ in range(2):
+        with sampler:
+            with sampler.window() as w:
+                time.sleep(0.1)
+        assert w.result.total_energy_j == pytest.approx(3.0 * w.result.duration_s, rel=1e-9)
+        assert sampler._thread is None
+    assert len(read_rows(tmp_path / "fake_0.csv")) >= 3  # the second run rewrote the log
