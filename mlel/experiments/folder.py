@@ -166,6 +166,9 @@ def _json_default(value):
 
 
 def _raise_interrupt(signum, frame):
+    # One-shot: a second Ctrl-C while the folder is being marked must not cut that short.
+    for other in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(other, signal.SIG_IGN)
     raise RunInterrupted(signum)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +165,7 @@ def run_inference(cfg: InferConfig) -> ExperimentOutcome:
             "country": country or default_country(), "train_folder": str(record.path.resolve()),
             "train_backend": tc["backend"], "train_device": tc.get("device"), "batch_size": batch_size,
             "min_duration_s": cfg.min_duration_s, "dataset_info": tc.get("dataset_info"),
-            "meters": [m.name for m in meters], "argv": list(__import__("sys").argv), "started": now_iso(),
+            "meters": [m.name for m in meters], "argv": list(sys.argv), "started": now_iso(),
         }
         config.update(cfg.extra_config)
         folder.write_json(CONFIG_FILE, config)

@@ -136,3 +136,22 @@ def test_summary_line_then_folder_as_the_last_line(tmp_path):
     assert summary.startswith("train naive_bayes (sklearn, cpu) on iris: accuracy ")
     assert read(folder, "results.json")["energy"]["provenance_text"] in summary and "CO2eq" in summary
     assert last_line(proc.stdout) == str(folder)
+
+
+def test_baseline_gives_net_energy_and_country_sets_the_carbon(tmp_path):
+    from mlel.experiments.train import TrainConfig, run_training
+
+    outcome = run_training(TrainConfig(model="naive_bayes", dataset="wine", baseline_s=0.3, country="deu",
+                                       monitor_interval_s=0.1, output_dir=tmp_path, progress=False,
+                                       extra_config={"search_id": "s-1"}))
+    config, results = check_complete_folder(outcome.folder, "train")
+    assert config["country"] == "DEU" and config["search_id"] == "s-1" and config["baseline_s"] == 0.3
+    assert results["carbon"]["country"] == "DEU"
+    assert results["baseline"]["duration_s"] >= 0.3
+    meters = results["energy"]["meters"]
+    assert all(m["idle_power_w"] is not None for m in meters)
+    for m in meters:
+        assert m["net_energy_j"] == pytest.approx(m["energy_j"] - m["idle_power_w"] * results["durations_s"]["measured"],
+                                                  rel=1e-6, abs=1e-9)
+    assert results["energy"]["net_total_j"] == pytest.approx(sum(m["net_energy_j"] for m in meters))
+    assert outcome.results == results and outcome.summary.startswith("train naive_bayes (sklearn, cpu) on wine")
