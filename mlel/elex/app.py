@@ -49,7 +49,7 @@ def layout(data: ResultsData) -> html.Div:
             html.Span("Energy Label Exploration", className="elex-sub me-3"),
         ], className="d-flex align-items-center"),
         html.Span(subtitle, className="elex-sub"),
-    ], fluid=True), className="elex-navbar mb-3", dark=True, id=ids.NAVBAR)
+    ], fluid=True), className="elex-navbar mb-3", color="#1f2d3d", dark=True, id=ids.NAVBAR)
     tabs = dbc.Tabs([
         dbc.Tab(tradeoff.layout(), label="Trade-offs", tab_id=ids.TAB_TRADEOFF),
         dbc.Tab(experiment.layout(), label="Experiment", tab_id=ids.TAB_EXPERIMENT),
@@ -64,5 +64,5 @@ def layout(data: ResultsData) -> html.Div:
         dbc.Container(dbc.Row([
             dbc.Col([controls.layout(data), upload.layout()], lg=3, md=4),
             dbc.Col(tabs, lg=9, md=8, className="elex-main"),
-        ]), fluid=True),
+        ]), fluid=True, className="pb-5"),
     ])

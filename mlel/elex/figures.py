@@ -83,7 +83,11 @@ def _range(values: np.ndarray, log: bool) -> list[float]:
     lo, hi = float(np.min(values)), float(np.max(values))
     if log:
         lo, hi = np.log10(lo), np.log10(hi)
-    pad = (hi - lo) * 0.06 or 0.5
+    span = hi - lo
+    if span > 1e-9 * max(abs(lo), abs(hi), 1e-300):
+        pad = span * 0.06
+    else:  # one value (or float noise around it): centre it in a range of its own size
+        pad = 0.2 if log else (abs(hi) * 0.1 or 1.0)
     return [lo - pad, hi + pad]
 
 
@@ -107,10 +111,8 @@ def _band_shapes(x_bands, y_bands, x_range, y_range, log_x, log_y) -> list[dict]
         for by in ys:
             known = [r for r in (bx.rating, by.rating) if r >= 0]
             rating = int(np.floor(np.mean(known) + 0.5))
-            # shapes on log axes are placed in log10 units (plotly convention)
-            x0, x1 = (np.log10(bx.low), np.log10(bx.high)) if log_x else (bx.low, bx.high)
-            y0, y1 = (np.log10(by.low), np.log10(by.high)) if log_y else (by.low, by.high)
-            shapes.append(dict(type="rect", xref="x", yref="y", x0=x0, x1=x1, y0=y0, y1=y1, layer="below",
+            # plotly.js 3 places shapes in data values on log axes too (axis ranges stay in log10 units)
+            shapes.append(dict(type="rect", xref="x", yref="y", x0=bx.low, x1=bx.high, y0=by.low, y1=by.high, layer="below",
                                line=dict(width=0), fillcolor=RATING_COLORS[rating], opacity=0.13))
     return shapes
 
@@ -140,18 +142,22 @@ def tradeoff_figure(
     y_bands: Sequence[Band] = (),
     max_points: int = 5000,
     seed: int = 0,
+    x_metric: str | None = None,
+    y_metric: str | None = None,
 ) -> go.Figure:
     """The trade-off scatter: one point per run, colour = compound rating, symbol = environment,
     hollow = estimated energy, the rating grid behind and the Pareto front drawn on top.
 
     ``df`` needs the columns ``x``, ``y``, ``run_id``, ``model``, ``environment``,
-    ``compound_rating`` and ``energy_is_estimate``.
+    ``compound_rating`` and ``energy_is_estimate``. ``x_metric``/``y_metric`` name the metrics for
+    titles when ``x``/``y`` are their index columns.
     """
+    x_metric, y_metric = x_metric or x, y_metric or y
     fig = go.Figure()
     fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=40, b=50), clickmode="event",
                       legend=dict(font=dict(size=11), itemsizing="constant"), uirevision=f"{x}|{y}")
-    fig.update_xaxes(title=axis_title(x, use_index), type="log" if log_x else "linear")
-    fig.update_yaxes(title=axis_title(y, use_index), type="log" if log_y else "linear")
+    fig.update_xaxes(title=axis_title(x_metric, use_index), type="log" if log_x else "linear")
+    fig.update_yaxes(title=axis_title(y_metric, use_index), type="log" if log_y else "linear")
     xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
     ys = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(xs) & np.isfinite(ys)
@@ -181,7 +187,7 @@ def tradeoff_figure(
     note = np.where(estimated, f" - energy {ESTIMATED}", " - energy measured")
     hover = (
         "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>rating %{customdata[3]}%{customdata[4]}<br>"
-        + f"{metric_title(x)}: %{{x:.4g}}<br>{metric_title(y)}: %{{y:.4g}}<extra></extra>"
+        + f"{metric_title(x_metric)}: %{{x:.4g}}<br>{metric_title(y_metric)}: %{{y:.4g}}<extra></extra>"
     )
     environments = sorted(shown["environment"].astype(str).unique())
     env_all = shown["environment"].astype(str).to_numpy()
@@ -234,8 +240,9 @@ def pareto_table(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y:
 def rating_counts_figure(df: pd.DataFrame) -> go.Figure:
     """Stacked bars: how many runs of each environment got each compound rating."""
     fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, barmode="stack", margin=dict(l=10, r=20, t=30, b=40),
-                      legend=dict(orientation="h", y=1.08, x=0), height=max(220, 60 + 34 * df["environment"].nunique()))
+    fig.update_layout(template=_TEMPLATE, barmode="stack", margin=dict(l=10, r=10, t=10, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal"),
+                      height=max(240, 90 + 30 * df["environment"].nunique()))
     fig.update_xaxes(title="Runs [count]")
     fig.update_yaxes(automargin=True)
     ratings = pd.to_numeric(df["compound_rating"], errors="coerce")
@@ -254,7 +261,8 @@ def trace_figure(traces: Sequence[dict]) -> go.Figure:
     Estimated meters are dashed and named "(estimated)".
     """
     fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50), showlegend=True,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_xaxes(title="Elapsed time [s]")
     fig.update_yaxes(title="Power [W]", rangemode="tozero")
     if not traces:
@@ -284,7 +292,7 @@ def hardware_figure(summary: pd.DataFrame, energy: str = "energy_j") -> go.Figur
     """Side by side: mean power [W], time [s] and energy [J] per environment (hatched = estimated)."""
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=("Mean power [W]", "Time [s]", f"{metric_title(energy)} [J]"))
-    fig.update_layout(template=_TEMPLATE, showlegend=False, margin=dict(l=10, r=20, t=40, b=40),
+    fig.update_layout(template=_TEMPLATE, showlegend=False, margin=dict(l=10, r=20, t=30, b=40),
                       height=max(260, 80 + 40 * len(summary)))
     if summary.empty:
         return fig
@@ -355,14 +363,17 @@ def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_
     order = np.arange(1, len(runs) + 1)
     front = pareto_front_mask(values[:, 0], values[:, 1], maximize_x, maximize_y)
     scatter = go.Figure()
-    scatter.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50))
+    scatter.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50),
+                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     scatter.update_xaxes(title=axis_title(x, False))
     scatter.update_yaxes(title=axis_title(y, False))
-    scatter.add_trace(go.Scatter(x=values[:, 0], y=values[:, 1], mode="markers", name="evaluations",
+    estimated = runs["energy_is_estimate"].fillna(False).astype(bool).to_numpy()
+    scatter.add_trace(go.Scatter(x=values[:, 0], y=values[:, 1], mode="markers",
+                                 name=f"evaluations (hollow: energy {ESTIMATED})" if estimated.any() else "evaluations",
                                  customdata=np.column_stack([runs["run_id"], runs["model"]]),
-                                 marker=dict(color=order, colorscale="Viridis", size=9, showscale=True,
-                                             colorbar=dict(title="evaluation"),
-                                             symbol=np.where(runs["energy_is_estimate"].fillna(False), "circle-open", "circle")),
+                                 marker=dict(color=order, colorscale="Viridis", size=11, showscale=True,
+                                             colorbar=dict(title="evaluation", thickness=14),
+                                             line=dict(width=2), symbol=np.where(estimated, "circle-open", "circle")),
                                  hovertemplate="%{customdata[1]}<br>%{x:.4g}, %{y:.4g}<extra></extra>"))
     f = np.flatnonzero(front)
     f = f[np.argsort(values[f, 0])]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
+
 # column -> (title, unit); unit "" for counts and fractions shown as such
 METRIC_DISPLAY = {
     "energy_per_sample_j": ("Energy per sample", "J"),
@@ -25,9 +27,8 @@ METRIC_DISPLAY = {
 }
 
 ENERGY_COLUMNS = frozenset({"energy_per_sample_j", "energy_j", "net_energy_j", "power_mean_w", "co2eq_g"})
-RATING_LETTERS = ("A", "B", "C", "D", "E")
-# from the EU energy label: dark green (A) to red (E)
-RATING_COLORS = ("#00843d", "#7fbb41", "#f2d21b", "#f08a24", "#d7282f")
+# the labels' scale, A (green) to E (red), in rating order
+RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
 ESTIMATED = "(estimated)"
 
 
@@ -39,7 +40,7 @@ def axis_title(metric: str, use_index: bool) -> str:
     """Axis title with its unit; an index is relative to the reference model, hence no unit."""
     title, unit = METRIC_DISPLAY.get(metric, (metric.replace("_", " ").capitalize(), ""))
     if use_index:
-        return f"{title} index (relative to reference; higher is better)"
+        return f"{title}: index (x reference; higher is better)"
     if metric in {"accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted"}:
         return f"{title} (fraction)"
     return f"{title} [{unit}]" if unit else title

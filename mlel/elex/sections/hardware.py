@@ -19,7 +19,7 @@ def layout() -> html.Div:
             dbc.Col([html.Div("Model", className="elex-label"), dcc.Dropdown(id=ids.HARDWARE_MODEL, clearable=False)], md=6),
             dbc.Col([html.Div("Data set", className="elex-label"), dcc.Dropdown(id=ids.HARDWARE_DATASET, clearable=False)], md=6),
         ]),
-        dcc.Graph(id=ids.HARDWARE_GRAPH, config={"displaylogo": False}),
+        dcc.Graph(id=ids.HARDWARE_GRAPH, config={"displayModeBar": False}),
         html.Div(id=ids.HARDWARE_TABLE),
     ]))
 

@@ -34,7 +34,7 @@ def layout() -> html.Div:
             dbc.Col(dbc.Card([dbc.CardHeader("Pareto front of the runs shown"),
                               dbc.CardBody(html.Div(id=ids.PARETO_TABLE), style={"maxHeight": "420px", "overflowY": "auto"})]), lg=6),
             dbc.Col(dbc.Card([dbc.CardHeader("Compound ratings per environment"),
-                              dbc.CardBody(dcc.Graph(id=ids.RATING_BARS, config={"displaylogo": False}))]), lg=6),
+                              dbc.CardBody(dcc.Graph(id=ids.RATING_BARS, config={"displayModeBar": False}))]), lg=6),
         ]),
     ])
 
@@ -59,9 +59,9 @@ def pareto_list(front: pd.DataFrame, x: str, y: str, x_metric: str, y_metric: st
         html.Tr([
             html.Td(rating_badge(r.compound_rating)), html.Td(r.model),
             html.Td([r.environment] + ([html.Span(f" {ESTIMATED}", className="elex-estimated")] if r.energy_is_estimate else [])),
-            html.Td(r.dataset), html.Td(shown(x_metric, x, getattr(r, "_x"))), html.Td(shown(y_metric, y, getattr(r, "_y"))),
+            html.Td(r.dataset), html.Td(shown(x_metric, x, xv)), html.Td(shown(y_metric, y, yv)),
         ])
-        for r in front.rename(columns={x: "_x", y: "_y"}).itertuples(index=False)
+        for r, xv, yv in zip(front.itertuples(index=False), front[x], front[y])
     ]
     return dbc.Table([header, html.Tbody(rows)], size="sm", hover=True, className="mb-0")
 
@@ -89,7 +89,8 @@ def register(app, data: ResultsData) -> None:
         x_bands, y_bands = _bands(shown, rated, boundaries, x, x_col, max_x), _bands(shown, rated, boundaries, y, y_col, max_y)
         figure = figures.tradeoff_figure(shown, x_col, y_col, use_index=use_index, log_x=scale_x == "log",
                                          log_y=scale_y == "log", maximize_x=max_x, maximize_y=max_y,
-                                         x_bands=x_bands, y_bands=y_bands, max_points=MAX_POINTS)
+                                         x_bands=x_bands, y_bands=y_bands, max_points=MAX_POINTS,
+                                         x_metric=x, y_metric=y)
         front = figures.pareto_table(shown, x_col, y_col, max_x, max_y)
         n_est = int(shown["energy_is_estimate"].sum())
         unrated = len(data.table[data.table["task"] == task]) - len(rated)

@@ -1,0 +1,186 @@
+"""Pure figure builders and the Pareto front, without a browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlel.elex import figures
+from mlel.elex.metrics import ESTIMATED, RATING_COLORS, axis_title, format_value
+from mlel.pareto import pareto_mask
+
+
+def _table(rows):
+    df = pd.DataFrame(rows, columns=["run_id", "model", "environment", "compound_rating", "energy_is_estimate", "energy_j", "accuracy"])
+    return df.assign(dataset="iris")
+
+
+HAND = _table([
+    ("a", "m1", "env1", 0, False, 1.0, 0.80),   # cheapest: on the front
+    ("b", "m2", "env1", 1, False, 2.0, 0.90),   # on the front
+    ("c", "m3", "env2", 2, True, 3.0, 0.85),    # dominated by b
+    ("d", "m4", "env2", 3, True, 4.0, 0.95),    # most accurate: on the front
+    ("e", "m5", "env1", 4, False, 2.0, 0.90),   # duplicate of b: kept, like pareto_mask does
+    ("f", "m6", "env1", 4, False, np.nan, 0.99),  # no energy: never on the front
+])
+
+
+def test_pareto_front_hand_checked():
+    mask = figures.pareto_front_mask(HAND["energy_j"], HAND["accuracy"], maximize_x=False, maximize_y=True)
+    assert mask.tolist() == [True, True, False, True, True, False]
+
+
+def test_pareto_front_directions():
+    # maximising energy and minimising accuracy turns the problem around: now c and a...
+    mask = figures.pareto_front_mask(HAND["energy_j"], HAND["accuracy"], maximize_x=True, maximize_y=False)
+    assert set(HAND.loc[mask, "run_id"]) == {"a", "c", "d"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=0, max_size=40),
+       st.booleans(), st.booleans())
+def test_pareto_front_equals_pareto_mask(points, max_x, max_y):
+    """The sweep only pre-selects; the result is exactly mlel.pareto.pareto_mask's (ties and duplicates included)."""
+    values = np.array(points, dtype=float).reshape(-1, 2)
+    fast = figures.pareto_front_mask(values[:, 0], values[:, 1], max_x, max_y)
+    assert fast.tolist() == pareto_mask(values, [max_x, max_y]).tolist()
+
+
+def test_pareto_table_sorted_and_complete():
+    front = figures.pareto_table(HAND, "energy_j", "accuracy", False, True)
+    assert front["run_id"].tolist() == ["a", "b", "e", "d"]
+    assert front["energy_j"].is_monotonic_increasing
+
+
+def test_axis_bands_index_and_value_space():
+    index = figures.axis_bands([2.0, 1.5, 1.0, 0.5], True, None, True)
+    assert [(b.low, b.high, b.rating) for b in index] == [
+        (-np.inf, 0.5, 4), (0.5, 1.0, 3), (1.0, 1.5, 2), (1.5, 2.0, 1), (2.0, np.inf, 0)]
+    # energy (lower is better) with reference 10 J: index = 10 / value, so A is below 10 / 2 = 5 J
+    value = figures.axis_bands([2.0, 1.5, 1.0, 0.5], False, 10.0, False)
+    assert value[0].rating == 0 and value[0].high == pytest.approx(5.0)
+    assert value[-1].rating == 4 and value[-1].low == pytest.approx(20.0)
+    assert figures.axis_bands([2.0, 1.5, 1.0, 0.5], False, None, False) == []
+
+
+def test_tradeoff_figure_marks_estimates_and_draws_front():
+    fig = figures.tradeoff_figure(HAND, "energy_j", "accuracy", log_x=True, maximize_x=False, maximize_y=True)
+    points = [t for t in fig.data if t.customdata is not None]
+    names = {t.name for t in points}
+    assert names == {"env1", f"env2 {ESTIMATED}"}
+    hollow = [t for t in points if t.name.endswith(ESTIMATED)][0]
+    assert int(hollow.marker.symbol) >= 100  # plotly's "-open" variants
+    assert {row[0] for row in hollow.customdata} == {"c", "d"}
+    front = [t for t in fig.data if t.name == "Pareto front"][0]
+    assert list(front.x) == [1.0, 2.0, 2.0, 4.0]
+    assert fig.layout.xaxis.type == "log"
+    assert fig.layout.xaxis.title.text == "Energy [J]"
+    assert fig.layout.yaxis.title.text == "Accuracy (fraction)"
+    legend = {t.name for t in fig.data}
+    assert {"A", "B", "C", "D", "E", f"hollow: energy {ESTIMATED}"} <= legend
+
+
+def test_tradeoff_figure_grid_and_index_titles():
+    bands = figures.axis_bands([2.0, 1.5, 1.0, 0.5], True, None, True)
+    fig = figures.tradeoff_figure(HAND.assign(energy_j_index=HAND["energy_j"] / 2), "energy_j_index", "accuracy",
+                                  use_index=True, x_bands=bands, y_bands=[], x_metric="energy_j", y_metric="accuracy")
+    assert "index" in fig.layout.xaxis.title.text and "Energy" in fig.layout.xaxis.title.text
+    colours = [s.fillcolor for s in fig.layout.shapes]
+    assert colours and set(colours) <= set(RATING_COLORS)
+
+
+def test_tradeoff_figure_samples_but_keeps_front():
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = _table([(f"r{i}", "m", f"env{i % 3}", i % 5, bool(i % 2), e, a)
+                 for i, (e, a) in enumerate(zip(rng.random(n), rng.random(n)))])
+    fig = figures.tradeoff_figure(df, "energy_j", "accuracy", max_points=300)
+    shown = {row[0] for t in fig.data if t.customdata is not None for row in t.customdata}
+    front = set(df.loc[figures.pareto_front_mask(df["energy_j"], df["accuracy"], False, True), "run_id"])
+    assert len(shown) == 300 and front <= shown
+    assert "showing 300 of 2,000 runs" in fig.layout.title.text
+
+
+def test_tradeoff_figure_empty_and_log_of_non_positive():
+    df = HAND.assign(energy_j=[0.0, -1.0, np.nan, 0.0, 0.0, 0.0])
+    fig = figures.tradeoff_figure(df, "energy_j", "accuracy", log_x=True)
+    assert not [t for t in fig.data if t.customdata is not None]
+    assert "No runs" in fig.layout.annotations[0].text
+
+
+def test_rating_counts_figure_counts_per_environment():
+    fig = figures.rating_counts_figure(HAND)
+    by_letter = {t.name: dict(zip(t.y, t.x)) for t in fig.data}
+    assert by_letter["E"]["env1"] == 2 and by_letter["A"]["env1"] == 1
+    assert by_letter["C"][f"env2 {ESTIMATED}"] == 1  # estimated environments say so
+    assert sum(sum(v.values()) for v in by_letter.values()) == len(HAND)
+
+
+def test_trace_figure_dashes_estimates():
+    fig = figures.trace_figure([
+        {"meter": "nvml:0", "elapsed_s": [0, 1, 2], "power_w": [50, 60, 55], "estimated": False},
+        {"meter": "estimate:cpu", "elapsed_s": [0, 1, 2], "power_w": [20, 21, 22], "estimated": True},
+    ])
+    assert [t.name for t in fig.data] == ["nvml:0", f"estimate:cpu {ESTIMATED}"]
+    assert fig.data[1].line.dash == "dash" and fig.data[0].line.dash == "solid"
+    assert fig.layout.yaxis.title.text == "Power [W]"
+    assert "No power trace" in figures.trace_figure([]).layout.annotations[0].text
+
+
+def test_hardware_summary_and_figure():
+    runs = pd.DataFrame({
+        "run_id": ["1", "2", "3"], "environment": ["cpu", "cpu", "gpu"], "threads": [2, 2, np.nan],
+        "power_mean_w": [30.0, 50.0, 300.0], "time_s": [100.0, 80.0, 5.0], "energy_j": [3000.0, 4000.0, 1500.0],
+        "energy_is_estimate": [True, True, False],
+    })
+    table = figures.hardware_summary(runs)
+    assert table["environment"].tolist() == ["gpu", "cpu"]  # least energy first
+    cpu = table.set_index("environment").loc["cpu"]
+    assert cpu["runs"] == 2 and cpu["power_mean_w"] == 40.0 and cpu["energy_j"] == 3500.0 and cpu["estimated"]
+    fig = figures.hardware_figure(table)
+    assert len(fig.data) == 3
+    assert fig.data[0].y[1].endswith(ESTIMATED) and list(fig.data[0].marker.pattern.shape) == ["", "/"]
+
+
+def test_fit_power_law_recovers_exponent():
+    x = np.array([1e3, 3e3, 1e4, 3e4, 1e5])
+    a, b = figures.fit_power_law(x, 0.5 * x ** 1.2)
+    assert a == pytest.approx(0.5) and b == pytest.approx(1.2)
+    assert figures.fit_power_law([10, 10], [1, 2]) is None
+
+
+def test_scaling_figure_fits_each_model(small_table):
+    series = small_table[(small_table["dataset"] == "synthetic") & (small_table["task"] == "train")]
+    fig, fits = figures.scaling_figure(series)
+    assert set(fits["metric"]) == {"energy_j", "accuracy"}
+    assert set(fits["model"]) <= set(series["model"])
+    assert fits.loc[fits["metric"] == "energy_j", "exponent"].between(0.5, 2.0).all()
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+
+
+def test_search_figures_hypervolume_never_falls():
+    runs = pd.DataFrame({"run_id": list("abcde"), "model": ["m"] * 5, "date": [f"2025-01-0{i}" for i in range(1, 6)],
+                         "energy_j": [5.0, 4.0, 6.0, 2.0, 1.0], "accuracy": [0.5, 0.7, 0.6, 0.8, 0.75],
+                         "energy_is_estimate": [True] * 5})
+    scatter, hv = figures.search_figures(runs, "energy_j", "accuracy", False, True)
+    curve = list(hv.data[0].y)
+    assert all(b >= a for a, b in zip(curve, curve[1:])) and curve[-1] > 0
+    front = [t for t in scatter.data if t.name == "Pareto front"][0]
+    assert sorted(front.x) == [1.0, 2.0]  # (1 J, 0.75) and (2 J, 0.8) dominate the rest
+
+
+def test_axis_titles_and_values_carry_units():
+    assert axis_title("energy_per_sample_j", False) == "Energy per sample [J]"
+    assert axis_title("power_mean_w", False) == "Mean power [W]"
+    assert format_value("energy_j", 0.0123) == "12.3 mJ"
+    assert format_value("time_s", float("nan")) == "n/a"
+
+
+def test_tradeoff_figure_range_of_one_value_is_not_degenerate():
+    df = HAND.assign(energy_j=3.0 - 1e-15, accuracy=0.9)
+    fig = figures.tradeoff_figure(df, "energy_j", "accuracy")
+    lo, hi = fig.layout.xaxis.range
+    assert lo < 2.8 and hi > 3.2
