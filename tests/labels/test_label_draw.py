@@ -105,3 +105,13 @@ def test_long_names_still_fit_and_render():
 def test_unknown_format_is_a_user_error():
     with pytest.raises(UserInputError, match="'png', 'pdf', 'svg'"):
         render_label(label_data_from_row(rated_row()), "jpeg")
+
+
+def test_mixed_provenance_names_both_parts_and_counts_as_estimate():
+    row = rated_row(energy_is_estimate=True,
+                    energy_provenance_text="measured: GPU (NVML); estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)")
+    text, _ = pdf_text(render_label(label_data_from_row(row), "pdf"))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert any(line.endswith("Energy measured: GPU (NVML);") for line in lines)
+    assert "estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)" in lines
+    assert "ESTIMATE" in text and "\u2248 12.3 mJ" in text
