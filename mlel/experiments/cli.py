@@ -3,8 +3,6 @@ one-line summary and, as the last line of standard output, the experiment folder
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -12,7 +10,6 @@ from typing import Sequence
 from mlel.cli import ArgumentParser, setup_logging
 from mlel.experiments.folder import RunInterrupted
 
-log = logging.getLogger(__name__)
 
 
 def _add_measurement_args(parser: ArgumentParser) -> None:

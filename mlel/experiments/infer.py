@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlel.errors import UserInputError, choices_message
+from mlel.errors import UserInputError
 from mlel.experiments import common
 from mlel.experiments.datasets import HeldOutSplit
 from mlel.experiments.folder import (CONFIG_FILE, CONFIG_SCHEMA, PLATFORM_FILE, RESULTS_FILE, SPLIT_FILE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.conftest import FAST, ROOT, assert_ok, cli_environment, last_line, read, run_script
+from experiments.conftest import FAST, assert_ok, cli_environment, last_line, read, run_script
 from experiments.test_datasets import HEADED_CSV, UCI_CSV
 from mlel.experiments.registry import MODELS
 
