@@ -202,6 +202,9 @@ def generate_label(
         run, table = run_from_file(file, results)
         if task is not None and normalise_task(task) != run["task"]:
             raise UserInputError(f"{file} holds a {run['task']} run, not {normalise_task(task)}")
+        for what, wanted in (("model", model), ("environment", environment), ("dataset", dataset)):
+            if wanted is not None and wanted != run[what]:
+                raise UserInputError(f"{file} holds a run of {what} {run[what]!r}, not {wanted!r} (-f needs no --{what})")
     else:
         if task is None or model is None or not results:
             raise UserInputError("name a results file with -f, or --task, --model and -d with the results to search")

@@ -138,12 +138,14 @@ def _bad_inputs(tmp, subset):
         "unknown suffix": (["-f", one, "-o", tmp / "out.jpg"], ".png, .pdf, .svg"),
         "unknown mode": (["-f", one, "--rating-mode", "median-ish", "-o", tmp / "out.pdf"], "optimistic median"),
         "nothing to label": ([], "-f FILE"),
+        "file and model disagree": (["-f", one, "--model", "NoSuchNet", "-o", tmp / "out.pdf"], "not 'NoSuchNet'"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "not json", "not a results log", "unknown model",
                                   "unknown environment", "unknown reference", "unwritable output",
-                                  "output is a folder", "unknown suffix", "unknown mode", "nothing to label"])
+                                  "output is a folder", "unknown suffix", "unknown mode", "nothing to label",
+                                  "file and model disagree"])
 def test_bad_input_is_one_line_and_exit_2_and_leaves_nothing(case, tmp_path, subset, cli_env):
     args, hint = _bad_inputs(tmp_path, subset)[case]
     before = set(tmp_path.rglob("*"))
