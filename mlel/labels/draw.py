@@ -1,8 +1,9 @@
 """Drawing one energy label: one vector drawing, saved as PNG, PDF or SVG.
 
-The label is laid out in millimetres on a single axes that fills the figure, so every position
-below reads like a print layout. Only matplotlib's object API is used (``Figure`` plus a canvas
-per call): no pyplot, no global state, so the dashboard may render labels from several threads.
+The label is laid out in millimetres straight on the figure, so every position below reads like
+a print layout. Only matplotlib's object API is used (a new ``Figure`` per call, saved through the
+Agg, PDF or SVG canvas): no pyplot, no global state, so the dashboard may render labels from
+several threads.
 Fonts are DejaVu Sans, which ships with matplotlib; nothing is downloaded.
 """
 
@@ -14,29 +15,29 @@ import textwrap
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, Ellipse, FancyBboxPatch, PathPatch, Polygon, Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
-from matplotlib.patches import Circle, Ellipse, FancyBboxPatch, PathPatch, Polygon, Rectangle
 
 from mlel import __version__
 from mlel.errors import UserInputError
 from mlel.labels.data import LabelData, MetricFigure
-from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
 from mlel.labels.qr import qr_matrix, qr_path
+from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
 
 FORMATS = ("png", "pdf", "svg")
 
 WIDTH_MM = 100.0
 HEIGHT_MM = 180.0
 MM_PER_INCH = 25.4
-DEFAULT_PNG_DPI = 150  # 590 x 1063 px: sharp in the dashboard, fast to render
+DEFAULT_PNG_DPI = 150  # 590 x 1062 px: sharp in the dashboard, fast to render
 # zlib level 6 (PIL's default) spent ~25 ms per label for a few percent smaller files; flat colours compress well at 1.
 PNG_COMPRESS_LEVEL = 1
 
 # A (best) .. E (worst): the same green-to-red scale as ELEx (mlel.ratings.metrics.RATING_COLOURS).
 RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
-# Where the QR code sits (mm from the bottom-left corner); 65 modules (a typical payload) -> 0.42 mm each.
 MARKER_FONT_SIZE = 22.0  # the compound rating letter; no other text on the label is this size
+# Where the QR code sits (mm from the bottom-left corner); 65 modules (a typical payload) -> 0.42 mm each.
 QR_SIZE_MM = 27.0
 QR_X_MM = WIDTH_MM - 5 - QR_SIZE_MM
 QR_Y_MM = 4.0
@@ -106,8 +107,8 @@ class _MmSurface:
 class _Painter:
     """Draws the label's blocks top to bottom; coordinates are millimetres from the bottom-left corner."""
 
-    def __init__(self, ax: _MmSurface):
-        self.ax = ax
+    def __init__(self, surface: _MmSurface):
+        self.ax = surface  # named like an Axes: the icon functions take either
 
     # -- primitives --------------------------------------------------------------------------
     def text(self, x, y, s, size, *, bold=False, color=INK, ha="left", va="baseline", **kw):
@@ -178,9 +179,9 @@ class _Painter:
             ))
             self.text(x0 + 3, y + bar_h / 2, letter, 15, bold=True, color=_ink_on(RATING_COLORS[i]), va="center_baseline")
             if i == label.compound_rating:
-                self.marker(y, bar_h, letter, i)
+                self.marker(y, bar_h, letter)
 
-    def marker(self, y: float, bar_h: float, letter: str, i: int) -> None:
+    def marker(self, y: float, bar_h: float, letter: str) -> None:
         """The black arrow pointing at the compound rating's bar, carrying its letter (EU-label style)."""
         h = bar_h + 2.0
         yc = y + bar_h / 2
@@ -192,7 +193,8 @@ class _Painter:
         self.text((left + tip + right) / 2 + 0.5, yc, letter, MARKER_FONT_SIZE, bold=True, color="white", ha="center", va="center_baseline")
 
     def metrics(self, label: LabelData) -> None:
-        cells: list[tuple[str, str, str, str | None, bool]] = []  # icon, title, text, letter-or-None, approx
+        # (icon, title, text, the rated metric or None, value derived from an energy estimate)
+        cells: list[tuple[str, str, str, MetricFigure | None, bool]] = []
         for m in label.metrics:
             approx = label.energy_is_estimate and m.icon == "energy"
             cells.append((m.icon, m.title, m.text, m, approx))
@@ -201,7 +203,7 @@ class _Painter:
         row_h, col_w = 14.5, 45.0
         for k, (icon, title, text, metric, approx) in enumerate(cells):
             row, col = divmod(k, 2)
-            x = 5 + col * (col_w + 0)
+            x = 5 + col * col_w
             y = top - (row + 1) * row_h  # bottom of the cell
             self.metric_cell(x, y, col_w, row_h, icon, title, text, metric, approx)
         self.ax.plot([5, WIDTH_MM - 5], [top + 0.4, top + 0.4], color="#d0d0d0", linewidth=0.6)
@@ -235,9 +237,10 @@ class _Painter:
         self.text(x + 10.5, y + h / 2, tag, 6.3, bold=True, color="white", ha="center", va="center_baseline")
         lines = _provenance_lines("Energy " + label.energy_provenance_text)
         size = min(self.fit_text_size(line, w - 24, 7.0) for line in lines)
-        n = len(lines)
+        n, spacing = len(lines), min(3.2, (h - 1.5) / max(len(lines), 1))
         for i, line in enumerate(lines):
-            self.text(x + 22, y + h / 2 + (n - 1) * 1.6 - i * 3.2, line, size, color=INK, va="center_baseline")
+            self.text(x + 22, y + h / 2 + (n - 1) * spacing / 2 - i * spacing, line, min(size, spacing * 2.2),
+                      color=INK, va="center_baseline")
 
     def footer(self, label: LabelData) -> None:
         size, qx, qy = QR_SIZE_MM, QR_X_MM, QR_Y_MM
@@ -257,6 +260,7 @@ class _Painter:
         footnote = f"Ratings relative to {reference}, same environment \u00b7 mlel {__version__}"
         self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5), color=MUTED)
 
+
 def _ink_on(colour: str) -> str:
     """White text on dark colours, near-black on light ones (WCAG relative luminance)."""
     rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
@@ -267,17 +271,16 @@ def _ink_on(colour: str) -> str:
     return "#ffffff" if luminance < 0.45 else INK
 
 
-def _provenance_lines(text: str) -> list[str]:
-    """Split the provenance sentence at its natural joints ("; " between measured and estimated parts)."""
+def _provenance_lines(text: str, width: int = 52) -> list[str]:
+    """Split the provenance sentence at its joints: after "; " (measured vs estimated parts), then
+    before a " + " where a part is longer than ``width`` characters, never inside a meter's name."""
     parts = [p.strip() for p in text.split(";") if p.strip()]
     lines: list[str] = []
     for i, part in enumerate(parts):
-        lines.append(part + (";" if i < len(parts) - 1 else ""))
-    if len(lines) == 1 and len(lines[0]) > 52:  # break before a " + ", not inside a meter's name
-        pieces = lines[0].split(" + ")
-        lines = [pieces[0]]
+        pieces = (part + (";" if i < len(parts) - 1 else "")).split(" + ")
+        lines.append(pieces[0])
         for piece in pieces[1:]:
-            if len(lines[-1]) + 3 + len(piece) <= 52:
+            if len(lines[-1]) + 3 + len(piece) <= width:
                 lines[-1] += " + " + piece
             else:
                 lines.append("+ " + piece)

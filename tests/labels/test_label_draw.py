@@ -112,6 +112,7 @@ def test_mixed_provenance_names_both_parts_and_counts_as_estimate():
                     energy_provenance_text="measured: GPU (NVML); estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)")
     text, _ = pdf_text(render_label(label_data_from_row(row), "pdf"))
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    assert any(line.endswith("Energy measured: GPU (NVML);") for line in lines)
-    assert "estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)" in lines
+    at = next(i for i, line in enumerate(lines) if line.endswith("Energy measured: GPU (NVML);"))
+    # the estimated part follows on its own lines, broken before " + ", never inside a meter's name
+    assert lines[at + 1:at + 3] == ["estimated: CPU (CodeCarbon TDP x load)", "+ RAM (CodeCarbon RAM model)"]
     assert "ESTIMATE" in text and "\u2248 12.3 mJ" in text
