@@ -89,7 +89,7 @@ class LabelData:
 def _si(value: float, unit: str, prefixes: tuple[tuple[float, str], ...]) -> str:
     mag = abs(value)
     for factor, prefix in prefixes:
-        if mag >= factor:
+        if mag >= factor * 0.9995:  # 999.6 J shows as "1.00 kJ", not "1000 J"
             return f"{_three_digits(value / factor)} {prefix}{unit}"
     factor, prefix = prefixes[-1]
     return f"{_three_digits(value / factor)} {prefix}{unit}"

@@ -3,6 +3,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labels.conftest import A100_TF, estimated_training_row, rated_row
 from mlel.errors import UserInputError
@@ -100,7 +102,7 @@ def test_bad_link_template_is_a_user_error():
 
 @pytest.mark.parametrize("value, text", [
     (0.0123, "12.3 mJ"), (1.5, "1.50 J"), (999.0, "999 J"), (4_200.0, "4.20 kJ"), (3.6e6, "1.00 kWh"),
-    (2.5e-6, "2.50 µJ"), (None, "n/a"),
+    (2.5e-6, "2.50 µJ"), (999.6, "1.00 kJ"), (None, "n/a"),
 ])
 def test_format_energy(value, text):
     assert format_energy_j(value) == text
@@ -141,3 +143,23 @@ def test_label_from_real_rated_mlee_table(reference_dir):
     assert energy.rating == row["energy_per_sample_j_rating"]
     assert label.energy_provenance_text == row["energy_provenance_text"] and "NVML" in label.energy_provenance_text
     assert label.reference_model == "ResNet101"
+
+
+_ENERGY_UNITS = {"µJ": 1e-6, "mJ": 1e-3, "J": 1.0, "kJ": 1e3, "MJ": 1e6, "kWh": 3.6e6}
+_TIME_UNITS = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1e-6, 1e12))
+def test_energy_text_reads_back_within_rounding(value):
+    number, unit = format_energy_j(value).split(" ")
+    assert float(number) * _ENERGY_UNITS[unit] == pytest.approx(value, rel=0.01)
+    assert "e" not in number  # never scientific notation on a label
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(1e-9, 1e7))
+def test_time_text_reads_back_within_rounding(value):
+    number, unit = format_time_s(value).split(" ")
+    assert float(number) * _TIME_UNITS[unit] == pytest.approx(value, rel=0.01)
+    assert "e" not in number
