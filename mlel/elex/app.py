@@ -27,6 +27,7 @@ def create_app(results_paths: Sequence[str | Path] | None = None, *, data: Resul
     """
     if data is None:
         data = ResultsData.from_paths(list(results_paths or []))
+    import mlel.labels  # noqa: F401  (matplotlib takes ~0.5 s to import: at start-up, not at the first click)
     app = Dash(__name__, title=TITLE, assets_folder=str(assets_folder), suppress_callback_exceptions=False,
                update_title=None)
     app.layout = layout(data)

@@ -76,12 +76,14 @@ class ResultsData:
         table = table.reset_index(drop=True).copy()
         for column in ("model", "dataset", "backend", "environment", "hardware", "search_id", "task"):
             if column in table:
-                table[column] = table[column].fillna("").astype(str)
+                # categories: filters, group-bys and counts on 100,000 rows stop re-hashing strings
+                table[column] = table[column].fillna("").astype(str).astype("category")
         table["energy_is_estimate"] = table["energy_is_estimate"].fillna(False).astype(bool)
         self._table = table
         # bound per instance: two apps in one process never share or leak cached tables
         self._rated = functools.lru_cache(maxsize=rate_cache_size)(self._rate)
         self._log = functools.lru_cache(maxsize=256)(self._read_log)
+        self._label = functools.lru_cache(maxsize=128)(self._render_label)
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path]) -> "ResultsData":
@@ -119,6 +121,16 @@ class ResultsData:
         table = self.combined(uploads)
         table = table[table["task"] == settings.task]
         return rate(table, settings).reset_index(drop=True)
+
+    def label(self, label_data, fmt: str = "png") -> bytes:
+        """The label's file bytes; cached, since users click back and forth between the same runs."""
+        return self._label(label_data, fmt)
+
+    @staticmethod
+    def _render_label(label_data, fmt: str) -> bytes:
+        from mlel.labels import render_label
+
+        return render_label(label_data, fmt)
 
     def merged_log(self, path: str) -> dict | None:
         """The merged log a run was read from (for its trace and download), cached; None if unreadable."""

@@ -6,6 +6,7 @@ dashed lines, and "(estimated)" in names and legends.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -117,15 +118,12 @@ def _band_shapes(x_bands, y_bands, x_range, y_range, log_x, log_y) -> list[dict]
     return shapes
 
 
-def _sample(df: pd.DataFrame, keep: np.ndarray, max_points: int, seed: int) -> pd.DataFrame:
-    """At most ``max_points`` rows, always keeping the rows flagged in ``keep`` (the front)."""
-    if len(df) <= max_points:
-        return df
-    rng = np.random.default_rng(seed)
-    rest = np.flatnonzero(~keep)
-    n_rest = max(max_points - int(keep.sum()), 0)
-    chosen = np.concatenate([np.flatnonzero(keep), rng.choice(rest, size=min(n_rest, rest.size), replace=False)])
-    return df.iloc[np.sort(chosen)]
+@functools.cache
+def _template() -> dict:
+    """The plotly_white template as plain JSON (a figure dict cannot name a template)."""
+    import plotly.io as pio
+
+    return pio.templates[_TEMPLATE].to_plotly_json()
 
 
 def tradeoff_figure(
@@ -144,20 +142,27 @@ def tradeoff_figure(
     seed: int = 0,
     x_metric: str | None = None,
     y_metric: str | None = None,
-) -> go.Figure:
+    front: np.ndarray | None = None,
+) -> dict:
     """The trade-off scatter: one point per run, colour = compound rating, symbol = environment,
     hollow = estimated energy, the rating grid behind and the Pareto front drawn on top.
 
     ``df`` needs the columns ``x``, ``y``, ``run_id``, ``model``, ``environment``,
     ``compound_rating`` and ``energy_is_estimate``. ``x_metric``/``y_metric`` name the metrics for
-    titles when ``x``/``y`` are their index columns.
+    titles when ``x``/``y`` are their index columns; ``front`` is the Pareto mask over ``df`` when the
+    caller has it already.
+
+    Returns a plotly figure as a plain dict (``go.Figure(result)`` validates it, as the tests do):
+    plotly's graph objects copy and validate every array, which cost ~100 ms per request here.
     """
     x_metric, y_metric = x_metric or x, y_metric or y
-    fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=40, b=50), clickmode="event",
-                      legend=dict(font=dict(size=11), itemsizing="constant"), uirevision=f"{x}|{y}")
-    fig.update_xaxes(title=axis_title(x_metric, use_index), type="log" if log_x else "linear")
-    fig.update_yaxes(title=axis_title(y_metric, use_index), type="log" if log_y else "linear")
+    layout = {
+        "template": _template(), "margin": dict(l=60, r=20, t=40, b=50), "clickmode": "event",
+        "legend": dict(font=dict(size=11), itemsizing="constant"), "uirevision": f"{x}|{y}",
+        "xaxis": {"title": {"text": axis_title(x_metric, use_index)}, "type": "log" if log_x else "linear"},
+        "yaxis": {"title": {"text": axis_title(y_metric, use_index)}, "type": "log" if log_y else "linear"},
+    }
+    fig = {"data": [], "layout": layout}
     xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
     ys = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(xs) & np.isfinite(ys)
@@ -166,118 +171,134 @@ def tradeoff_figure(
     if log_y:
         ok &= ys > 0
     if not ok.any():
-        fig.add_annotation(text="No runs with both metrics in this selection", showarrow=False,
-                           xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15))
-        fig.update_xaxes(showticklabels=False)
-        fig.update_yaxes(showticklabels=False)
+        layout["annotations"] = [dict(text="No runs with both metrics in this selection", showarrow=False,
+                                      xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15))]
+        layout["xaxis"]["showticklabels"] = layout["yaxis"]["showticklabels"] = False
         return fig
-    data = df.loc[ok, ["run_id", "model", "environment", "compound_rating", "energy_is_estimate"]].copy()
-    data["_x"], data["_y"] = xs[ok], ys[ok]
-    front = pareto_front_mask(data["_x"], data["_y"], maximize_x, maximize_y)
-    data["_front"] = front
-    shown = _sample(data, front, max_points, seed)
-    fig.update_xaxes(range=_range(data["_x"].to_numpy(), log_x))
-    fig.update_yaxes(range=_range(data["_y"].to_numpy(), log_y))
-    fig.update_layout(shapes=_band_shapes(x_bands, y_bands, fig.layout.xaxis.range, fig.layout.yaxis.range, log_x, log_y))
+    xs, ys = xs[ok], ys[ok]
+    if front is None or (front & ~ok).any():  # a run the log axis hides may dominate: recompute
+        on_front = pareto_front_mask(xs, ys, maximize_x, maximize_y)
+    else:
+        on_front = np.asarray(front, dtype=bool)[ok]
+    shown = _sample_index(len(xs), on_front, max_points, seed)
+    layout["xaxis"]["range"] = _range(xs, log_x)
+    layout["yaxis"]["range"] = _range(ys, log_y)
+    layout["shapes"] = _band_shapes(x_bands, y_bands, layout["xaxis"]["range"], layout["yaxis"]["range"], log_x, log_y)
 
-    scatter = go.Scatter if len(shown) <= _SVG_LIMIT else go.Scattergl
-    rating = pd.to_numeric(shown["compound_rating"], errors="coerce").fillna(-1).astype(int).to_numpy()
+    kind = "scatter" if len(shown) <= _SVG_LIMIT else "scattergl"
+    rows = df[ok].iloc[shown]
+    xs_shown, ys_shown = xs[shown], ys[shown]
+    rating = pd.to_numeric(rows["compound_rating"], errors="coerce").fillna(-1).to_numpy().astype(int)
     letters = np.array([*RATING_LETTERS, "unrated"])[np.where(rating < 0, len(RATING_LETTERS), rating)]
-    estimated = shown["energy_is_estimate"].fillna(False).astype(bool).to_numpy()
+    estimated = rows["energy_is_estimate"].fillna(False).to_numpy().astype(bool)
     note = np.where(estimated, f" - energy {ESTIMATED}", " - energy measured")
     hover = (
         "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>rating %{customdata[3]}%{customdata[4]}<br>"
         + f"{metric_title(x_metric)}: %{{x:.4g}}<br>{metric_title(y_metric)}: %{{y:.4g}}<extra></extra>"
     )
-    environments = sorted(shown["environment"].astype(str).unique())
-    env_all = shown["environment"].astype(str).to_numpy()
-    xs_shown, ys_shown = shown["_x"].to_numpy(), shown["_y"].to_numpy()
-    run_ids, models = shown["run_id"].to_numpy(), shown["model"].to_numpy()
-    for i, env in enumerate(environments):
+    env_all = rows["environment"].astype(str).to_numpy()
+    run_ids, models = rows["run_id"].astype(str).to_numpy(), rows["model"].astype(str).to_numpy()
+    for i, env in enumerate(sorted(set(env_all))):
         symbol = _SYMBOLS[i % len(_SYMBOLS)]
-        # one trace per (environment, provenance) keeps the symbol a scalar: per-point symbol arrays
-        # cost plotly about a second of validation at 100,000 points
+        # one trace per (environment, provenance) keeps the symbol a scalar
         for est in (False, True):
             sel = (env_all == env) & (estimated == est)
             if not sel.any():
                 continue
-            fig.add_trace(scatter(
-                x=xs_shown[sel], y=ys_shown[sel], mode="markers", name=f"{env} {ESTIMATED}" if est else env,
-                legendgroup="environment", legendgrouptitle_text="Environment (symbol)",
+            colour = np.where(rating[sel] < 0, np.nan, rating[sel]).astype(float)
+            fig["data"].append(dict(
+                type=kind, x=xs_shown[sel], y=ys_shown[sel], mode="markers", name=f"{env} {ESTIMATED}" if est else env,
+                legendgroup="environment", legendgrouptitle=dict(text="Environment (symbol)"),
                 customdata=np.column_stack([run_ids[sel], models[sel], np.full(sel.sum(), env), letters[sel], note[sel]]),
                 hovertemplate=hover,
-                marker=dict(size=10, symbol=symbol + _OPEN if est else symbol,
-                            color=np.where(rating[sel] < 0, np.nan, rating[sel]), cmin=0, cmax=len(RATING_LETTERS) - 1,
-                            colorscale=_RATING_COLORSCALE, line=dict(width=2 if est else 1, color="#333")),
+                marker=dict(size=10, symbol=symbol + _OPEN if est else symbol, color=colour, cmin=0,
+                            cmax=len(RATING_LETTERS) - 1, colorscale=_RATING_COLORSCALE,
+                            line=dict(width=2 if est else 1, color="#333")),
             ))
-    for r, (letter, color) in enumerate(zip(RATING_LETTERS, RATING_COLORS)):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=letter, legendgroup="rating",
-                                 legendgrouptitle_text="Compound rating (colour)",
-                                 marker=dict(symbol="square", size=12, color=color), hoverinfo="skip"))
+    for letter, color in zip(RATING_LETTERS, RATING_COLORS):
+        fig["data"].append(dict(type="scatter", x=[None], y=[None], mode="markers", name=letter, legendgroup="rating",
+                                legendgrouptitle=dict(text="Compound rating (colour)"),
+                                marker=dict(symbol="square", size=12, color=color), hoverinfo="skip"))
     if estimated.any():
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"hollow: energy {ESTIMATED}",
-                                 marker=dict(symbol="circle-open", size=11, color="#333"), hoverinfo="skip"))
-    front_rows = data[data["_front"]].sort_values("_x")
-    fig.add_trace(go.Scatter(x=front_rows["_x"], y=front_rows["_y"], mode="lines", name="Pareto front",
-                             line=dict(color="#222", width=2, dash="dot"),
-                             hoverinfo="skip"))
-    if len(shown) < len(data):
-        fig.update_layout(title=dict(text=f"showing {len(shown):,} of {len(data):,} runs (random sample; "
-                                          f"every Pareto-optimal run included)", font=dict(size=12)))
+        fig["data"].append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"hollow: energy {ESTIMATED}",
+                                marker=dict(symbol="circle-open", size=11, color="#333"), hoverinfo="skip"))
+    order = np.flatnonzero(on_front)
+    order = order[np.argsort(xs[order], kind="stable")]
+    fig["data"].append(dict(type="scatter", x=xs[order], y=ys[order], mode="lines", name="Pareto front",
+                            line=dict(color="#222", width=2, dash="dot"), hoverinfo="skip"))
+    if len(shown) < len(xs):
+        layout["title"] = dict(text=f"showing {len(shown):,} of {len(xs):,} runs (random sample; "
+                                    f"every Pareto-optimal run included)", font=dict(size=12))
     return fig
 
 
-def pareto_table(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool) -> pd.DataFrame:
+def _sample_index(n: int, keep: np.ndarray, max_points: int, seed: int) -> np.ndarray:
+    """Positions of at most ``max_points`` of ``n`` rows, always including those flagged in ``keep``."""
+    if n <= max_points:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    rest = np.flatnonzero(~keep)
+    n_rest = max(max_points - int(keep.sum()), 0)
+    return np.sort(np.concatenate([np.flatnonzero(keep), rng.choice(rest, size=min(n_rest, rest.size), replace=False)]))
+
+
+def pareto_table(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool,
+                 mask: np.ndarray | None = None) -> pd.DataFrame:
     """The Pareto-optimal runs of ``df`` on (x, y), best x first, with the columns the page lists."""
     xs = pd.to_numeric(df[x], errors="coerce")
     ys = pd.to_numeric(df[y], errors="coerce")
-    mask = pareto_front_mask(xs, ys, maximize_x, maximize_y)
+    if mask is None:
+        mask = pareto_front_mask(xs, ys, maximize_x, maximize_y)
     front = df.loc[mask, ["run_id", "model", "environment", "dataset", "compound_rating", "energy_is_estimate"]].copy()
     front[x], front[y] = xs[mask], ys[mask]
     return front.sort_values(x, ascending=not maximize_x, kind="stable").reset_index(drop=True)
 
 
-def rating_counts_figure(df: pd.DataFrame) -> go.Figure:
-    """Stacked bars: how many runs of each environment got each compound rating."""
-    fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, barmode="stack", margin=dict(l=10, r=10, t=10, b=40),
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal"),
-                      height=max(240, 90 + 30 * df["environment"].nunique()))
-    fig.update_xaxes(title="Runs [count]")
-    fig.update_yaxes(automargin=True)
-    ratings = pd.to_numeric(df["compound_rating"], errors="coerce")
-    counts = pd.crosstab(df["environment"], ratings).reindex(columns=range(len(RATING_LETTERS)), fill_value=0)
-    estimated = df.groupby("environment")["energy_is_estimate"].any()
-    labels = [f"{env} {ESTIMATED}" if estimated.get(env, False) else env for env in counts.index]
+def rating_counts_figure(df: pd.DataFrame) -> dict:
+    """Stacked bars: how many runs of each environment got each compound rating (a figure dict, as
+    ``tradeoff_figure``: it is redrawn with every filter change)."""
+    environments = df["environment"].astype(str).to_numpy()
+    ratings = pd.to_numeric(df["compound_rating"], errors="coerce").to_numpy()
+    names = sorted(set(environments))
+    estimated = set(environments[df["energy_is_estimate"].fillna(False).to_numpy().astype(bool)])
+    labels = [f"{env} {ESTIMATED}" if env in estimated else env for env in names]
+    position = {env: i for i, env in enumerate(names)}
+    codes = np.array([position[e] for e in environments], dtype=int) if len(environments) else np.zeros(0, dtype=int)
+    data = []
     for r, (letter, color) in enumerate(zip(RATING_LETTERS, RATING_COLORS)):
-        fig.add_trace(go.Bar(y=labels, x=counts[r].to_numpy(), name=letter, orientation="h", marker_color=color,
-                             hovertemplate=f"%{{y}}<br>{letter}: %{{x}} runs<extra></extra>"))
-    return fig
+        counts = np.bincount(codes[ratings == r], minlength=len(names)) if len(names) else np.zeros(0, dtype=int)
+        data.append(dict(type="bar", y=labels, x=counts, name=letter, orientation="h", marker=dict(color=color),
+                         hovertemplate=f"%{{y}}<br>{letter}: %{{x}} runs<extra></extra>"))
+    layout = dict(template=_template(), barmode="stack", margin=dict(l=10, r=10, t=10, b=40),
+                  legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal"),
+                  height=max(240, 90 + 30 * len(names)), xaxis=dict(title=dict(text="Runs [count]")),
+                  yaxis=dict(automargin=True))
+    return {"data": data, "layout": layout}
 
 
-def trace_figure(traces: Sequence[dict]) -> go.Figure:
+def trace_figure(traces: Sequence[dict]) -> dict:
     """Power over time, one line per meter; ``traces`` items: ``{"meter", "elapsed_s", "power_w", "estimated"}``.
 
-    Estimated meters are dashed and named "(estimated)".
+    Estimated meters are dashed and named "(estimated)". A figure dict (see ``tradeoff_figure``): it is
+    part of the click that shows one experiment, which has 100 ms in all.
     """
-    fig = go.Figure()
-    fig.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50), showlegend=True,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    fig.update_xaxes(title="Elapsed time [s]")
-    fig.update_yaxes(title="Power [W]", rangemode="tozero")
+    layout = dict(template=_template(), margin=dict(l=60, r=20, t=30, b=50), showlegend=True,
+                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                  xaxis=dict(title=dict(text="Elapsed time [s]")),
+                  yaxis=dict(title=dict(text="Power [W]"), rangemode="tozero"))
     if not traces:
-        fig.add_annotation(text="No power trace in this log (MLEE logs keep summary statistics only)",
-                           showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-        return fig
+        layout["annotations"] = [dict(text="No power trace in this log (MLEE logs keep summary statistics only)",
+                                      showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)]
+    data = []
     for t in traces:
         estimated = bool(t.get("estimated"))
-        fig.add_trace(go.Scatter(
-            x=list(t["elapsed_s"]), y=list(t["power_w"]), mode="lines",
+        data.append(dict(
+            type="scatter", x=list(t["elapsed_s"]), y=list(t["power_w"]), mode="lines",
             name=f"{t['meter']} {ESTIMATED}" if estimated else t["meter"],
             line=dict(dash="dash" if estimated else "solid", width=2),
-            hovertemplate="%{x:.1f} s: %{y:.1f} W<extra>" + t["meter"] + "</extra>",
+            hovertemplate="%{x:.1f} s: %{y:.1f} W<extra>" + str(t["meter"]) + "</extra>",
         ))
-    return fig
+    return {"data": data, "layout": layout}
 
 
 def hardware_summary(df: pd.DataFrame, energy: str = "energy_j") -> pd.DataFrame:

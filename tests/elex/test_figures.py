@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,11 @@ from mlel.pareto import pareto_mask
 def _table(rows):
     df = pd.DataFrame(rows, columns=["run_id", "model", "environment", "compound_rating", "energy_is_estimate", "energy_j", "accuracy"])
     return df.assign(dataset="iris")
+
+
+def _scatter(*args, **kwargs) -> go.Figure:
+    """The trade-off builder returns a plain dict; plotly validates it here (it raises on anything invalid)."""
+    return go.Figure(figures.tradeoff_figure(*args, **kwargs))
 
 
 HAND = _table([
@@ -67,7 +73,7 @@ def test_axis_bands_index_and_value_space():
 
 
 def test_tradeoff_figure_marks_estimates_and_draws_front():
-    fig = figures.tradeoff_figure(HAND, "energy_j", "accuracy", log_x=True, maximize_x=False, maximize_y=True)
+    fig = _scatter(HAND, "energy_j", "accuracy", log_x=True, maximize_x=False, maximize_y=True)
     points = [t for t in fig.data if t.customdata is not None]
     names = {t.name for t in points}
     assert names == {"env1", f"env2 {ESTIMATED}"}
@@ -85,7 +91,7 @@ def test_tradeoff_figure_marks_estimates_and_draws_front():
 
 def test_tradeoff_figure_grid_and_index_titles():
     bands = figures.axis_bands([2.0, 1.5, 1.0, 0.5], True, None, True)
-    fig = figures.tradeoff_figure(HAND.assign(energy_j_index=HAND["energy_j"] / 2), "energy_j_index", "accuracy",
+    fig = _scatter(HAND.assign(energy_j_index=HAND["energy_j"] / 2), "energy_j_index", "accuracy",
                                   use_index=True, x_bands=bands, y_bands=[], x_metric="energy_j", y_metric="accuracy")
     assert "index" in fig.layout.xaxis.title.text and "Energy" in fig.layout.xaxis.title.text
     colours = [s.fillcolor for s in fig.layout.shapes]
@@ -97,7 +103,7 @@ def test_tradeoff_figure_samples_but_keeps_front():
     n = 2000
     df = _table([(f"r{i}", "m", f"env{i % 3}", i % 5, bool(i % 2), e, a)
                  for i, (e, a) in enumerate(zip(rng.random(n), rng.random(n)))])
-    fig = figures.tradeoff_figure(df, "energy_j", "accuracy", max_points=300)
+    fig = _scatter(df, "energy_j", "accuracy", max_points=300)
     shown = {row[0] for t in fig.data if t.customdata is not None for row in t.customdata}
     front = set(df.loc[figures.pareto_front_mask(df["energy_j"], df["accuracy"], False, True), "run_id"])
     assert len(shown) == 300 and front <= shown
@@ -106,13 +112,13 @@ def test_tradeoff_figure_samples_but_keeps_front():
 
 def test_tradeoff_figure_empty_and_log_of_non_positive():
     df = HAND.assign(energy_j=[0.0, -1.0, np.nan, 0.0, 0.0, 0.0])
-    fig = figures.tradeoff_figure(df, "energy_j", "accuracy", log_x=True)
+    fig = _scatter(df, "energy_j", "accuracy", log_x=True)
     assert not [t for t in fig.data if t.customdata is not None]
     assert "No runs" in fig.layout.annotations[0].text
 
 
 def test_rating_counts_figure_counts_per_environment():
-    fig = figures.rating_counts_figure(HAND)
+    fig = go.Figure(figures.rating_counts_figure(HAND))
     by_letter = {t.name: dict(zip(t.y, t.x)) for t in fig.data}
     assert by_letter["E"]["env1"] == 2 and by_letter["A"]["env1"] == 1
     assert by_letter["C"][f"env2 {ESTIMATED}"] == 1  # estimated environments say so
@@ -120,14 +126,14 @@ def test_rating_counts_figure_counts_per_environment():
 
 
 def test_trace_figure_dashes_estimates():
-    fig = figures.trace_figure([
+    fig = go.Figure(figures.trace_figure([
         {"meter": "nvml:0", "elapsed_s": [0, 1, 2], "power_w": [50, 60, 55], "estimated": False},
         {"meter": "estimate:cpu", "elapsed_s": [0, 1, 2], "power_w": [20, 21, 22], "estimated": True},
-    ])
+    ]))
     assert [t.name for t in fig.data] == ["nvml:0", f"estimate:cpu {ESTIMATED}"]
     assert fig.data[1].line.dash == "dash" and fig.data[0].line.dash == "solid"
     assert fig.layout.yaxis.title.text == "Power [W]"
-    assert "No power trace" in figures.trace_figure([]).layout.annotations[0].text
+    assert "No power trace" in go.Figure(figures.trace_figure([])).layout.annotations[0].text
 
 
 def test_hardware_summary_and_figure():
@@ -181,6 +187,6 @@ def test_axis_titles_and_values_carry_units():
 
 def test_tradeoff_figure_range_of_one_value_is_not_degenerate():
     df = HAND.assign(energy_j=3.0 - 1e-15, accuracy=0.9)
-    fig = figures.tradeoff_figure(df, "energy_j", "accuracy")
+    fig = _scatter(df, "energy_j", "accuracy")
     lo, hi = fig.layout.xaxis.range
     assert lo < 2.8 and hi > 3.2

@@ -131,7 +131,7 @@ def register(app, data: ResultsData) -> None:
                     uploads=Input(ids.STORE_UPLOADS, "data"), **RATING_INPUTS),
     )
     def show(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids):
-        from mlel.labels import label_data_from_row, render_label
+        from mlel.labels import label_data_from_row
 
         row = selected_row(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids)
         if row is None:
@@ -140,7 +140,7 @@ def register(app, data: ResultsData) -> None:
             return dict(title=html.Div(text, className="elex-small"), label=None, metrics=None,
                         trace=figures.trace_figure([]))
         try:
-            png = render_label(label_data_from_row(row), "png")
+            png = data.label(label_data_from_row(row), "png")
             src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         except MlelError as exc:
             log.warning("no label for %s: %s", run_id, exc)
@@ -167,14 +167,14 @@ def register(app, data: ResultsData) -> None:
         prevent_initial_call=True,
     )
     def download(_pdf, _summary, _log, run_id, task, uploads, *rating):
-        from mlel.labels import label_data_from_row, render_label
+        from mlel.labels import label_data_from_row
 
         row = selected_row(run_id, task, uploads, *rating)
         if row is None:
             return no_update
         stem = str(row["run_id"]).replace("/", "_")
         if ctx.triggered_id == ids.EXPERIMENT_LABEL_PDF:
-            return dcc.send_bytes(render_label(label_data_from_row(row), "pdf"), f"label_{stem}.pdf")
+            return dcc.send_bytes(data.label(label_data_from_row(row), "pdf"), f"label_{stem}.pdf")
         if ctx.triggered_id == ids.EXPERIMENT_DOWNLOAD_SUMMARY:
             return dcc.send_string(json.dumps(summary(row), indent=2), f"summary_{stem}.json")
         record = merged_log(row, uploads)

@@ -87,11 +87,12 @@ def register(app, data: ResultsData) -> None:
         max_y = True if y_col.endswith("_index") else higher_is_better(task, y)
         boundaries = rated.attrs.get("boundaries", {})
         x_bands, y_bands = _bands(shown, rated, boundaries, x, x_col, max_x), _bands(shown, rated, boundaries, y, y_col, max_y)
+        front_mask = figures.pareto_front_mask(shown[x_col], shown[y_col], max_x, max_y)
         figure = figures.tradeoff_figure(shown, x_col, y_col, use_index=use_index, log_x=scale_x == "log",
                                          log_y=scale_y == "log", maximize_x=max_x, maximize_y=max_y,
                                          x_bands=x_bands, y_bands=y_bands, max_points=MAX_POINTS,
-                                         x_metric=x, y_metric=y)
-        front = figures.pareto_table(shown, x_col, y_col, max_x, max_y)
+                                         x_metric=x, y_metric=y, front=front_mask)
+        front = figures.pareto_table(shown, x_col, y_col, max_x, max_y, mask=front_mask)
         n_est = int(shown["energy_is_estimate"].sum())
         unrated = len(data.table[data.table["task"] == task]) - len(rated)
         summary = [f"{len(shown):,} runs shown of {len(rated):,} rated {task} runs"]
