@@ -3,9 +3,19 @@
 ``label_data_from_row(row)`` turns a row rated by ``mlel.ratings.rate_results`` into a frozen
 ``LabelData``; ``render_label(label_data, fmt)`` draws it and returns the file's bytes. The
 command-line tool is ``python -m mlel.label_generator``.
+
+The drawing module (and with it matplotlib) is imported on first use of ``render_label`` or
+``FORMATS``, so importing ``mlel.labels`` for the data model stays light.
 """
 
-from mlel.labels.data import LabelData, MetricFigure, RATING_LETTERS, label_data_from_row
-from mlel.labels.draw import FORMATS, render_label
+from mlel.labels.data import RATING_LETTERS, LabelData, MetricFigure, label_data_from_row
 
 __all__ = ["FORMATS", "LabelData", "MetricFigure", "RATING_LETTERS", "label_data_from_row", "render_label"]
+
+
+def __getattr__(name: str):
+    if name in ("render_label", "FORMATS"):
+        from mlel.labels import draw
+
+        return getattr(draw, name)
+    raise AttributeError(f"module 'mlel.labels' has no attribute {name!r}")
