@@ -27,7 +27,7 @@ def create_app(results_paths: Sequence[str | Path] | None = None, *, data: Resul
     """
     if data is None:
         data = ResultsData.from_paths(list(results_paths or []))
-    import mlel.labels  # noqa: F401  (matplotlib takes ~0.5 s to import: at start-up, not at the first click)
+    _warm_up(data)
     app = Dash(__name__, title=TITLE, assets_folder=str(assets_folder), suppress_callback_exceptions=False,
                update_title=None)
     app.layout = layout(data)
@@ -35,6 +35,23 @@ def create_app(results_paths: Sequence[str | Path] | None = None, *, data: Resul
         section.register(app, data)
     app.server.config["ELEX_DATA"] = data  # for tools and tests; never written to after start-up
     return app
+
+
+def _warm_up(data: ResultsData) -> None:
+    """Rate the first task with the page's defaults and draw one label, so that the first page load and
+    the first click do not pay for matplotlib's import and font cache (~0.5 s)."""
+    from mlel.elex.data import RatingSettings
+    from mlel.elex.rating import DEFAULT_MODE, default_reference
+    from mlel.errors import MlelError
+    from mlel.labels import label_data_from_row
+
+    task = data.tasks()[0]
+    try:
+        rated = data.rated(RatingSettings(task=task, reference=default_reference(data.table, task), mode=DEFAULT_MODE))
+        if len(rated):
+            data.label(label_data_from_row(rated.iloc[0]), "png")
+    except MlelError as exc:  # the page shows the problem; start-up goes on
+        log.warning("could not prepare the first view: %s", exc)
 
 
 def layout(data: ResultsData) -> html.Div:

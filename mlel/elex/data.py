@@ -120,7 +120,18 @@ class ResultsData:
 
         table = self.combined(uploads)
         table = table[table["task"] == settings.task]
-        return rate(table, settings).reset_index(drop=True)
+        rated = rate(table, settings)
+        # indexed by run id: the click on a point looks its row up by hash, not by scanning 100,000 ids
+        rated.index = pd.Index(rated["run_id"].astype(str).to_numpy(), name=None)
+        return rated
+
+    def rated_row(self, settings: RatingSettings, run_id: str, uploads: Sequence[Upload] = ()) -> pd.Series | None:
+        """One rated run, or None when it is not among the rated runs of ``settings.task``."""
+        rated = self.rated(settings, uploads)
+        if run_id not in rated.index:
+            return None
+        found = rated.loc[run_id]
+        return found.iloc[0] if isinstance(found, pd.DataFrame) else found
 
     def label(self, label_data, fmt: str = "png") -> bytes:
         """The label's file bytes; cached, since users click back and forth between the same runs."""

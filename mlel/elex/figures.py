@@ -245,11 +245,13 @@ def _sample_index(n: int, keep: np.ndarray, max_points: int, seed: int) -> np.nd
 def pareto_table(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool,
                  mask: np.ndarray | None = None) -> pd.DataFrame:
     """The Pareto-optimal runs of ``df`` on (x, y), best x first, with the columns the page lists."""
-    xs = pd.to_numeric(df[x], errors="coerce")
-    ys = pd.to_numeric(df[y], errors="coerce")
+    xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
+    ys = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
     if mask is None:
         mask = pareto_front_mask(xs, ys, maximize_x, maximize_y)
-    front = df.loc[mask, ["run_id", "model", "environment", "dataset", "compound_rating", "energy_is_estimate"]].copy()
+    mask = np.asarray(mask, dtype=bool)
+    columns = ["run_id", "model", "environment", "dataset", "compound_rating", "energy_is_estimate"]
+    front = df[columns][mask].reset_index(drop=True)
     front[x], front[y] = xs[mask], ys[mask]
     return front.sort_values(x, ascending=not maximize_x, kind="stable").reset_index(drop=True)
 
@@ -327,6 +329,7 @@ def hardware_figure(summary: pd.DataFrame, energy: str = "energy_j") -> go.Figur
                              marker_pattern_shape=patterns, hovertemplate="%{y}: %{x:.4g}<extra></extra>"),
                       row=1, col=col)
     fig.update_yaxes(automargin=True, row=1, col=1)
+    fig.update_yaxes(autorange="reversed")  # top to bottom in the table's order: least energy first
     return fig
 
 
@@ -384,8 +387,8 @@ def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_
     order = np.arange(1, len(runs) + 1)
     front = pareto_front_mask(values[:, 0], values[:, 1], maximize_x, maximize_y)
     scatter = go.Figure()
-    scatter.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50),
-                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    scatter.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=90),
+                          legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     scatter.update_xaxes(title=axis_title(x, False))
     scatter.update_yaxes(title=axis_title(y, False))
     estimated = runs["energy_is_estimate"].fillna(False).astype(bool).to_numpy()

@@ -26,6 +26,7 @@ METRIC_DISPLAY = {
     "co2eq_g": ("CO2-equivalent", "g"),
 }
 
+FRACTIONS = frozenset({"accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted"})
 ENERGY_COLUMNS = frozenset({"energy_per_sample_j", "energy_j", "net_energy_j", "power_mean_w", "co2eq_g"})
 # the labels' scale, A (green) to E (red), in rating order
 RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
@@ -41,7 +42,7 @@ def axis_title(metric: str, use_index: bool) -> str:
     title, unit = METRIC_DISPLAY.get(metric, (metric.replace("_", " ").capitalize(), ""))
     if use_index:
         return f"{title}: index (x reference; higher is better)"
-    if metric in {"accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted"}:
+    if metric in FRACTIONS:
         return f"{title} (fraction)"
     return f"{title} [{unit}]" if unit else title
 
@@ -58,6 +59,8 @@ def format_value(metric: str, value) -> str:
         return _si(value, "B", binary_words=False)
     if unit == "count":
         return _si(value, "")
+    if metric in FRACTIONS:
+        return f"{100 * value:.1f} %"  # as on the label
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.3g}"
 
 

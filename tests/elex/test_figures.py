@@ -190,3 +190,4 @@ def test_tradeoff_figure_range_of_one_value_is_not_degenerate():
     fig = _scatter(df, "energy_j", "accuracy")
     lo, hi = fig.layout.xaxis.range
     assert lo < 2.8 and hi > 3.2
+    assert format_value("accuracy", 0.8904) == "89.0 %"

@@ -15,9 +15,9 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from mlel.elex import figures, ids
 from mlel.elex.data import ResultsData, uploads_from_store
 from mlel.elex.metrics import ESTIMATED, format_value, metric_title
-from mlel.elex.sections.common import RATING_INPUTS, rated_view
+from mlel.elex.sections.common import RATING_INPUTS
 from mlel.elex.sections.tradeoff import rating_badge
-from mlel.elex.view import rated_metrics
+from mlel.elex.view import rated_metrics, settings_from_controls
 from mlel.errors import MlelError
 from mlel.measurement.provenance import Provenance
 
@@ -117,12 +117,13 @@ def register(app, data: ResultsData) -> None:
         return run_id, ids.TAB_EXPERIMENT
 
     def selected_row(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids):
-        rated, _, error = rated_view(data, task, None, None, None, None, uploads, reference, mode,
-                                     weights, weight_ids, bounds, bound_ids)
-        if error or not run_id:
+        if not run_id:
             return None
-        match = rated[rated["run_id"] == run_id]
-        return None if match.empty else match.iloc[0]
+        settings = settings_from_controls(task, reference, mode, weights, weight_ids, bounds, bound_ids)
+        try:
+            return data.rated_row(settings, run_id, uploads_from_store(uploads))
+        except MlelError:
+            return None
 
     @app.callback(
         output=dict(title=Output(ids.EXPERIMENT_TITLE, "children"), label=Output(ids.EXPERIMENT_LABEL, "src"),
