@@ -30,50 +30,6 @@ SECTION = "ELEx scale"
 TARGETS = {"startup_s": 10.0, "filter_ms": 150.0, "axis_ms": 150.0, "click_ms": 100.0}
 
 
-class CallbackClient:
-    """Posts callback requests the way the browser does, with the page's current control values."""
-
-    def __init__(self, app):
-        self.app = app
-        self.client = app.server.test_client()
-        self.values: dict[tuple, object] = {}
-
-    def _key(self, output_contains: str) -> str:
-        for key in self.app.callback_map:
-            if output_contains in key:
-                return key
-        raise KeyError(output_contains)
-
-    def _resolve(self, dep: dict):
-        cid, prop = dep["id"], dep["property"]
-        if cid.startswith("{"):  # a pattern-matching dependency: the widgets that exist now
-            import json
-
-            pattern = json.loads(cid)
-            return [{"id": wid, "property": prop, "value": value}
-                    for (wid_key, p), value in self.values.items()
-                    if p == prop and isinstance(wid_key, tuple)
-                    for wid in [dict(wid_key)] if wid.get("type") == pattern["type"]]
-        return {"id": cid, "property": prop, "value": self.values.get((cid, prop))}
-
-    def post(self, output_contains: str, changed: str) -> tuple[float, dict]:
-        key = self._key(output_contains)
-        spec = self.app.callback_map[key]
-        outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key.strip(".").split("...")]
-        payload = {
-            "output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [self._resolve(d) for d in spec["inputs"]],
-            "state": [self._resolve(d) for d in spec.get("state", [])],
-            "changedPropIds": [changed],
-        }
-        start = time.perf_counter()
-        response = self.client.post("/_dash-update-component", json=payload)
-        elapsed = time.perf_counter() - start
-        if response.status_code != 200:
-            raise RuntimeError(f"{key}: HTTP {response.status_code}: {response.get_data(as_text=True)[:500]}")
-        return elapsed, response.get_json()
-
-
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -83,10 +39,9 @@ def measure(n_runs: int, repeats: int, seed: int = 0) -> dict:
     import numpy as np
 
     from mlel.elex import create_app, ids
+    from mlel.elex.client import CallbackClient, page_defaults
     from mlel.elex.data import ResultsData
-    from mlel.elex.sections.controls import rating_widgets
     from mlel.elex.synthetic import synthetic_results
-    from mlel.ratings import DEFAULT_WEIGHTS
 
     table = synthetic_results(n_runs, seed=seed)
     rng = np.random.default_rng(seed)
@@ -96,20 +51,8 @@ def measure(n_runs: int, repeats: int, seed: int = 0) -> dict:
     cb = CallbackClient(app)
     task = "infer"
     v = cb.values
-    v.update({(ids.FILTER_TASK, "value"): task, (ids.STORE_UPLOADS, "data"): [],
-              (ids.RATING_REFERENCE, "value"): None, (ids.AXIS_X, "value"): None, (ids.AXIS_Y, "value"): None,
-              (ids.RATING_MODE, "value"): "optimistic median", (ids.AXIS_VALUES, "value"): "value",
-              (ids.AXIS_SCALE_X, "value"): "log", (ids.AXIS_SCALE_Y, "value"): "linear"})
-    for c in (ids.FILTER_MODEL, ids.FILTER_BACKEND, ids.FILTER_ENVIRONMENT, ids.FILTER_DATASET):
-        v[(c, "value")] = []
     # what the page does first: the task callback fills choices and widgets, then the trade-off view
-    _, response = cb.post("rating-widgets.children", f"{ids.FILTER_TASK}.value")
-    r = response["response"]
-    v[(ids.RATING_REFERENCE, "value")] = r[ids.RATING_REFERENCE]["value"]
-    v[(ids.AXIS_X, "value")] = r[ids.AXIS_X]["value"]
-    v[(ids.AXIS_Y, "value")] = r[ids.AXIS_Y]["value"]
-    for widget in _pattern_widgets(r[ids.RATING_WIDGETS]["children"]):
-        v[(tuple(sorted(widget["id"].items())), "value")] = widget["value"]
+    page_defaults(cb, task)
     cb.post("scatter.figure", f"{ids.FILTER_TASK}.value")
     startup = time.perf_counter() - start
     log.info("%d runs: start-up %.2f s", n_runs, startup)
@@ -152,7 +95,7 @@ def measure(n_runs: int, repeats: int, seed: int = 0) -> dict:
             "label_ms": ms(label_times, 50), "repeats": repeats}
 
 
-def _settings_of(cb: CallbackClient, task: str):
+def _settings_of(cb, task: str):
     """The rating settings the page's controls stand for (to look the clicked row up directly)."""
     from mlel.elex import ids
     from mlel.elex.view import settings_from_controls
@@ -163,22 +106,6 @@ def _settings_of(cb: CallbackClient, task: str):
     bounds = [(i, val) for i, val in widgets if i["type"] == ids.BOUNDARY]
     return settings_from_controls(task, v[(ids.RATING_REFERENCE, "value")], v[(ids.RATING_MODE, "value")],
                                   [w for _, w in weights], [i for i, _ in weights], [b for _, b in bounds], [i for i, _ in bounds])
-
-
-def _pattern_widgets(children):
-    """The pattern-matching widgets (weights, boundaries) inside a serialised component tree."""
-    found = []
-    stack = [children]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            props = node.get("props", {})
-            if isinstance(props.get("id"), dict):
-                found.append({"id": props["id"], "value": props.get("value")})
-            stack.append(props.get("children"))
-    return found
 
 
 def markdown(results: list[dict]) -> str:

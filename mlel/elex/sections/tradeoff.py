@@ -76,11 +76,13 @@ def register(app, data: ResultsData) -> None:
                bounds, bound_ids, x, y, values, scale_x, scale_y):
         rated, shown, error = rated_view(data, task, model, backend, environment, dataset, uploads, reference, mode,
                                          weights, weight_ids, bounds, bound_ids)
-        if error or not x or not y:
-            empty = figures.tradeoff_figure(data.table.iloc[0:0], x or "energy_j", y or "accuracy")
-            return dict(figure=empty, front=html.Div(error or "", className="text-danger"),
-                        bars=figures.rating_counts_figure(data.table.iloc[0:0].assign(compound_rating=[])),
-                        summary=html.Span(error or "", className="text-danger"))
+        if error or not x or not y or "compound_rating" not in shown or shown.empty:
+            message = error or ("No runs in these results." if data.table.empty else "No rated runs in this selection.")
+            empty = data.table.iloc[0:0].assign(compound_rating=[])
+            return dict(figure=figures.tradeoff_figure(empty, x or "energy_j", y or "accuracy"),
+                        front=html.Div(message, className="elex-small"),
+                        bars=figures.rating_counts_figure(empty),
+                        summary=html.Span(message, className="text-danger" if error else ""))
         use_index = values == "index"
         x_col, y_col = plotted_column(shown, x, use_index), plotted_column(shown, y, use_index)
         max_x = True if x_col.endswith("_index") else higher_is_better(task, x)

@@ -1,0 +1,49 @@
+"""The callbacks through the app's endpoint, without a browser: empty results and the MLEE reference logs."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlel.elex import create_app, ids
+from mlel.elex.client import CallbackClient, page_defaults
+
+
+def test_empty_results_folder_gives_a_working_page(tmp_path):
+    app = create_app([tmp_path])
+    assert app.server.test_client().get("/").status_code == 200
+    client = CallbackClient(app)
+    page_defaults(client, "infer")
+    _, answer = client.post("scatter.figure", f"{ids.FILTER_TASK}.value")
+    figure = answer["response"][ids.SCATTER]["figure"]
+    assert "No runs" in figure["layout"]["annotations"][0]["text"]
+
+
+@pytest.fixture(scope="module")
+def mlee_client():
+    from tests.conftest import REFERENCE_DIR
+
+    if not REFERENCE_DIR.is_dir():
+        pytest.fail(f"reference data missing: {REFERENCE_DIR}")
+    client = CallbackClient(create_app([REFERENCE_DIR]))
+    page_defaults(client, "infer")
+    return client
+
+
+def test_mlee_logs_rate_plot_and_label(mlee_client):
+    client = mlee_client
+    client.values[(ids.RATING_REFERENCE, "value")] = "ResNet101"
+    _, answer = client.post("scatter.figure", f"{ids.RATING_REFERENCE}.value")
+    response = answer["response"]
+    points = [row for t in response[ids.SCATTER]["figure"]["data"] if t.get("customdata") is not None
+              for row in t["customdata"]]
+    assert len(points) == 176  # every MLEE inference run is rated and drawn
+    assert "176 runs shown" in str(response[ids.SUMMARY_TEXT]["children"])
+    assert "ResNet" in str(response[ids.PARETO_TABLE]["children"]) or "Net" in str(response[ids.PARETO_TABLE]["children"])
+
+    client.values[(ids.STORE_SELECTED, "data")] = points[0][0]
+    _, answer = client.post("experiment-label.src", f"{ids.STORE_SELECTED}.data")
+    shown = answer["response"]
+    assert shown[ids.EXPERIMENT_LABEL]["src"].startswith("data:image/png;base64,")
+    assert "measured: GPU (NVML)" in str(shown[ids.EXPERIMENT_METRICS]["children"]) or \
+        "measured" in str(shown[ids.EXPERIMENT_METRICS]["children"])
+    assert "No power trace" in shown[ids.EXPERIMENT_TRACE]["figure"]["layout"]["annotations"][0]["text"]
