@@ -12,7 +12,7 @@ from mlel.elex import ids
 from mlel.elex.data import RatingSettings, ResultsData
 from mlel.elex.metrics import axis_title, metric_title
 from mlel.elex.rating import MODES, DEFAULT_MODE, default_reference, read_settings_file, settings_file
-from mlel.elex.sections.common import FILTER_INPUTS, RATING_INPUTS, rated_view
+from mlel.elex.sections.common import rated_view
 from mlel.elex.view import (
     axis_choices, boundaries_to_slider, default_axes, rated_metrics, settings_from_controls, slider_range,
 )
