@@ -30,30 +30,10 @@ def package_versions(names=KEY_PACKAGES) -> dict[str, str | None]:
 
 def list_gpus() -> list[dict]:
     """GPUs visible to CUDA, via NVML; empty where there is no NVIDIA driver."""
-    from mlel.measurement.nvml import nvml_availability
+    from mlel.measurement.nvml import visible_gpus
 
-    if not nvml_availability().available:
-        return []
     try:
-        import pynvml
-
-        from mlel.measurement.nvml import _decode, _nvml_uuids, visible_gpu_indices
-
-        pynvml.nvmlInit()
-        try:
-            count = pynvml.nvmlDeviceGetCount()
-            gpus = []
-            for index in visible_gpu_indices(count, _nvml_uuids(pynvml, count)):
-                handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-                gpus.append({
-                    "index": index,
-                    "name": _decode(pynvml.nvmlDeviceGetName(handle)),
-                    "memory_bytes": int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
-                    "uuid": _decode(pynvml.nvmlDeviceGetUUID(handle)),
-                })
-            return gpus
-        finally:
-            pynvml.nvmlShutdown()
+        return visible_gpus()
     except Exception as exc:  # noqa: BLE001 - a platform record must never stop an experiment
         log.warning("could not list GPUs through NVML: %s", exc)
         return []
