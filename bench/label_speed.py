@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -102,21 +101,11 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if not args.no_write:
+        from bench.docwriter import write_section
+
         write_section("label-rendering", "Label rendering (`bench/label_speed.py`)", table)
         print(f"wrote {DOC}", file=sys.stderr)
     return 0
-
-
-def write_section(marker: str, title: str, table: str) -> None:
-    """Replace (or append) this benchmark's own section of docs/benchmarks.md, leaving the rest alone."""
-    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
-    block = f"{begin}\n## {title}\n\n{table}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if begin in text:
-        text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -69,25 +68,11 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if not args.no_write:
-        write_section(table)
+        from bench.docwriter import write_section
+
+        write_section("merge-throughput", "Merge throughput (`bench/merge_throughput.py`)", table)
         print(f"wrote {DOC}", file=sys.stderr)
     return 0
-
-
-def write_section(table: str) -> None:
-    write_section_between("merge-throughput", "Merge throughput (`bench/merge_throughput.py`)", table)
-
-
-def write_section_between(marker: str, title: str, table: str) -> None:
-    """Replace (or append) this benchmark's own section of docs/benchmarks.md, leaving the rest alone."""
-    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
-    block = f"{begin}\n## {title}\n\n{table}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if begin in text:
-        text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -152,17 +151,6 @@ def load_line() -> str:
         return "load average unknown"
 
 
-def write_section(body: str) -> None:
-    begin, end = f"<!-- {MARKER}:begin -->", f"<!-- {MARKER}:end -->"
-    block = f"{begin}\n## Monitoring overhead (`bench/monitoring_overhead.py`)\n\n{body}\n{end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if begin in text:
-        text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
-
-
 def pct(x: float) -> str:
     return f"{100 * x:.3f} %"
 
@@ -242,7 +230,9 @@ def main(argv=None) -> int:
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        write_section(body)
+        from bench.docwriter import write_section
+
+        write_section(MARKER, "Monitoring overhead (`bench/monitoring_overhead.py`)", body)
         logger.info("wrote the 'Monitoring overhead' section of %s", DOC)
     return 0
 

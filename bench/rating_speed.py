@@ -24,7 +24,7 @@ def main() -> int:
     import numpy as np
     import pandas as pd
 
-    from bench.merge_throughput import write_section_between
+    from bench.docwriter import write_section
     from mlel.ratings import MODES, rate_results
     from mlel.results import load_results
 
@@ -61,7 +61,7 @@ def main() -> int:
     table = "\n".join(lines)
     print(table)
     if not args.no_write:
-        write_section_between("rating-speed", "Rating speed (`bench/rating_speed.py`)", table)
+        write_section("rating-speed", "Rating speed (`bench/rating_speed.py`)", table)
     return 0
 
 

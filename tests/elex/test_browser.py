@@ -73,7 +73,8 @@ def test_filter_axes_click_and_downloads(dash_duo, demo_logs):
     # filter: one model
     dash_duo.select_dcc_dropdown(f"#filter-model", value="logreg")
     wait_until(lambda: set(models_shown(dash_duo)) == {"logreg"}, what="filtered points")
-    assert "logreg" in dash_duo.find_element("#pareto-table").text
+    wait_until(lambda: (lambda text: "logreg" in text and "forest" not in text and "mlp" not in text)(
+        dash_duo.find_element("#pareto-table").text), what="Pareto table of the filtered runs")
 
     # axes: another metric, index values, linear scale
     dash_duo.select_dcc_dropdown("#axis-x", value="Time per sample [s]")
@@ -153,7 +154,8 @@ def test_hardware_scaling_and_search_views(dash_duo, demo_logs):
         "return document.querySelector('#hardware-graph .js-plotly-plot').data[0].y"), what="hardware bars")
     assert any("1 thread" in b for b in bars) and any("2 threads" in b for b in bars)
     assert all(ESTIMATED in b for b in bars)
-    assert "Mean power" in dash_duo.find_element("#hardware-table").text
+    # the table and the graph come from one callback but render separately: wait, don't race
+    dash_duo.wait_for_contains_text("#hardware-table", "Mean power", timeout=20)
 
     dash_duo.driver.find_element(By.XPATH, "//a[contains(@class,'nav-link') and normalize-space()='Scaling']").click()
     dash_duo.wait_for_contains_text("#scaling-fits", "exponent", timeout=20)
