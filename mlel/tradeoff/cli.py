@@ -24,6 +24,8 @@ def parser() -> ArgumentParser:
         "between accuracy and energy. Every evaluation is a real, measured training run."))
     p.add_argument("--dataset", required=True, help="iris, wine, breast_cancer, digits, synthetic, or csv:PATH")
     p.add_argument("--target", help="csv target column (default: the last column)")
+    p.add_argument("--n-samples", type=int, default=1000, help="synthetic: rows (default: 1000)")
+    p.add_argument("--n-features", type=int, default=20, help="synthetic: features (default: 20)")
     p.add_argument("--output-dir", required=True, type=Path, help="where the search writes its files")
     p.add_argument("--budget", type=int, default=30, help="evaluations in total (default: 30)")
     p.add_argument("--init", type=int, default=8, help="initial Sobol design before the optimiser takes over (default: 8)")
@@ -79,18 +81,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserInputError(f"--budget ({args.budget}) must be at least --init ({args.init}), the initial design")
     if args.predictions < 1:
         raise UserInputError(f"The 'predictions' parameter must be at least 1; got {args.predictions}")
-    _check_dataset(args.dataset, args.target, args.seed)
+    _check_dataset(args.dataset, args.target, args.seed, args.n_samples, args.n_features)
 
     search = Search.open(args.output_dir, space, method=method, budget=args.budget, init=args.init, seed=args.seed,
                          reference=reference, resume=args.resume,
                          description={"dataset": args.dataset, "objective": objective, "energy": energy,
                                       "predictions": args.predictions if energy == "train+infer" else None,
                                       "target": args.target, "threads": args.threads,
+                                      "n_samples": args.n_samples if args.dataset == "synthetic" else None,
+                                      "n_features": args.n_features if args.dataset == "synthetic" else None,
                                       "monitor_interval_s": args.monitor_interval})
     settings = ExperimentSettings(
         dataset=args.dataset, output_dir=args.output_dir / EXPERIMENTS_SUBDIR, search_id=search.search_id,
         objective=objective, energy=energy, seed=args.seed, target=args.target, threads=args.threads,
-        monitor_interval_s=args.monitor_interval, predictions=args.predictions)
+        monitor_interval_s=args.monitor_interval, predictions=args.predictions,
+        n_samples=args.n_samples, n_features=args.n_features)
     evaluator = ExperimentEvaluator(settings).bind(space)
     log.info("search %s: %s on %s, %d evaluations (%d initial), models %s; writing to %s",
              search.search_id, method, args.dataset, args.budget, args.init, ",".join(space.names), args.output_dir)
@@ -104,12 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _check_dataset(dataset: str, target: str | None, seed: int) -> None:
+def _check_dataset(dataset: str, target: str | None, seed: int, n_samples: int = 1000, n_features: int = 20) -> None:
     """Fail before the first run when the data set cannot be read (``UserInputError`` -> exit 2)."""
     from mlel.experiments.datasets import load_dataset
 
     try:
-        load_dataset(dataset, seed=seed, target=target)
+        load_dataset(dataset, seed=seed, target=target, n_samples=n_samples, n_features=n_features)
     except UserInputError:
         raise
     except Exception as exc:  # an unreadable file is the user's problem, not a bug

@@ -112,6 +112,8 @@ class ExperimentSettings:
     monitor_interval_s: float = 0.1
     predictions: int = DEFAULT_PREDICTIONS
     infer_min_duration_s: float = 0.5
+    n_samples: int = 1000  # synthetic data set only: rows
+    n_features: int = 20  # synthetic data set only: features
 
 
 class ExperimentEvaluator:
@@ -157,6 +159,8 @@ class ExperimentEvaluator:
             monitor_interval_s=s.monitor_interval_s,
             output_dir=Path(s.output_dir),
             target=s.target,
+            n_samples=s.n_samples,
+            n_features=s.n_features,
             extra_config=extra,
             progress=False,
         )

@@ -84,3 +84,15 @@ def test_unreadable_data_sets(tmp_path, capsys):
     assert len(err) == 1 and "garbage.csv" in err[0]
     assert _run(["--dataset", "imagenet", "--output-dir", str(tmp_path / "s")]) == 2
     assert "'iris'" in capsys.readouterr().err
+
+
+def test_synthetic_size_reaches_every_run(tmp_path):
+    out = tmp_path / "syn"
+    assert _run(["--dataset", "synthetic", "--n-samples", "80", "--n-features", "5", "--budget", "2", "--init", "2",
+                 "--method", "random", "--models", "naive_bayes", "--output-dir", str(out), "--no-progress"]) == 0
+    recs = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert len(recs) == 2
+    for r in recs:
+        info = json.loads((Path(r["folders"][0]) / "config.json").read_text())["dataset_info"]
+        assert info["n_samples"] == 80 and info["n_features"] == 5
+    assert json.loads((out / "search.json").read_text())["n_samples"] == 80
