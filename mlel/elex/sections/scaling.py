@@ -29,6 +29,9 @@ def register(app, data: ResultsData) -> None:
         runs = filtered_values(data, task, model, backend, environment, None, uploads)
         runs = runs[runs["dataset"].str.startswith(SCALING_PREFIX) & runs["n_train_samples"].notna()]
         energy = "energy_per_sample_j" if task == "infer" else "energy_j"
+        if runs["backend"].nunique() > 1:
+            # one series per model and backend: a torch and a scikit-learn MLP scale differently
+            runs = runs.assign(model=runs["model"].astype(str) + " / " + runs["backend"].astype(str))
         figure, fits = figures.scaling_figure(runs, energy)
         if fits.empty:
             return figure, html.Div("No synthetic-data series with at least two sizes in this selection.", className="elex-small")
