@@ -30,7 +30,13 @@ def main(argv=None) -> int:
 
     app = create_app(args.results)
     log.info("ELEx on http://%s:%d/ (Ctrl+C stops)", args.host, args.port)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    if args.debug:
+        app.run(host=args.host, port=args.port, debug=True)
+    else:
+        # a real WSGI server rather than Flask's development one, with a few threads for parallel callbacks
+        from waitress import serve
+
+        serve(app.server, host=args.host, port=args.port, threads=8)
     return 0
 
 
