@@ -389,7 +389,9 @@ def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_
     scatter = go.Figure()
     scatter.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=90),
                           legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
-    scatter.update_xaxes(title=axis_title(x, False))
+    positive = np.isfinite(values[:, 0]) & (values[:, 0] > 0)
+    # a search's energies span decades (a k-NN fit next to a boosted ensemble): log axis when it can be
+    scatter.update_xaxes(title=axis_title(x, False), type="log" if x.startswith("energy") and positive.all() and len(runs) else "linear")
     scatter.update_yaxes(title=axis_title(y, False))
     estimated = runs["energy_is_estimate"].fillna(False).astype(bool).to_numpy()
     scatter.add_trace(go.Scatter(x=values[:, 0], y=values[:, 1], mode="markers",

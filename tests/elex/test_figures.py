@@ -191,3 +191,18 @@ def test_tradeoff_figure_range_of_one_value_is_not_degenerate():
     lo, hi = fig.layout.xaxis.range
     assert lo < 2.8 and hi > 3.2
     assert format_value("accuracy", 0.8904) == "89.0 %"
+
+
+def test_search_scatter_puts_energy_on_a_log_axis_when_it_can():
+    import pandas as pd
+
+    from mlel.elex.figures import search_figures
+
+    runs = pd.DataFrame({"run_id": ["a", "b", "c"], "model": ["knn", "svm", "random_forest"],
+                         "date": ["2026-01-01T00:00:0%d" % i for i in range(3)],
+                         "energy_j": [0.02, 1.5, 120.0], "accuracy": [0.9, 0.95, 0.97], "energy_is_estimate": [True] * 3})
+    scatter, _ = search_figures(runs, "energy_j", "accuracy", False, True)
+    assert scatter.layout.xaxis.type == "log"
+    runs.loc[0, "energy_j"] = 0.0  # a zero cannot sit on a log axis
+    scatter, _ = search_figures(runs, "energy_j", "accuracy", False, True)
+    assert scatter.layout.xaxis.type == "linear"
