@@ -80,6 +80,28 @@ def energy_record(measurement: Measurement) -> dict:
     return d
 
 
+def measurement_records(measurement: Measurement, baseline: Measurement | None, country: str | None,
+                        interval_s: float, folder) -> dict:
+    """The parts of ``results.json`` that training and inference share: energy, carbon, the idle
+    baseline and where the power logs are (docs/experiment-folder.md)."""
+    return {
+        "energy": energy_record(measurement),
+        "carbon": carbon_record(measurement.total_energy_j, country),
+        "baseline": baseline_record(baseline),
+        "monitoring": {"interval_s": interval_s,
+                       "power_logs": sorted(str(p.relative_to(folder.path)) for p in folder.power_dir.glob("*.csv"))},
+    }
+
+
+def baseline_record(baseline: Measurement | None) -> dict | None:
+    if baseline is None:
+        return None
+    return {"duration_s": baseline.duration_s,
+            "idle_power_w": {m.meter: (m.energy_j / baseline.duration_s if baseline.duration_s else None)
+                             for m in baseline.meters},
+            "energy": energy_record(baseline)}
+
+
 def carbon_record(energy_j: float, country: str | None) -> dict:
     from mlel.measurement.carbon import co2eq
 

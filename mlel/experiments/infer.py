@@ -215,8 +215,6 @@ def run_inference(cfg: InferConfig) -> ExperimentOutcome:
         y_pred = np.concatenate(predictions)
         n_measured = passes * n_test
         train_model = record.results.get("model", {})
-        from mlel.experiments.train import _baseline_record
-
         results = {
             "metrics": common.classification_metrics(split.y_test, y_pred),
             "model": {"parameters": train_model.get("parameters"), "size_bytes": predictor.size_bytes},
@@ -229,11 +227,7 @@ def run_inference(cfg: InferConfig) -> ExperimentOutcome:
                            "net_energy_j": (measurement.total_net_energy_j / n_measured
                                             if measurement.total_net_energy_j is not None else None),
                            "time_s": measurement.duration_s / n_measured},
-            "energy": common.energy_record(measurement),
-            "carbon": common.carbon_record(measurement.total_energy_j, country),
-            "baseline": _baseline_record(baseline),
-            "monitoring": {"interval_s": cfg.monitor_interval_s,
-                           "power_logs": sorted(str(p.relative_to(folder.path)) for p in folder.power_dir.glob("*.csv"))},
+            **common.measurement_records(measurement, baseline, country, cfg.monitor_interval_s, folder),
         }
         folder.write_json(RESULTS_FILE, results)
         folder.mark_complete()

@@ -136,12 +136,8 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
             "n_samples": {"train": int(len(data.y_train)), "test": int(len(data.y_test)),
                           "measured": int(len(data.y_train))},
             "per_sample": None,
-            "energy": common.energy_record(measurement),
-            "carbon": common.carbon_record(measurement.total_energy_j, country),
-            "baseline": _baseline_record(baseline),
+            **common.measurement_records(measurement, baseline, country, cfg.monitor_interval_s, folder),
             "cross_validation": cv,
-            "monitoring": {"interval_s": cfg.monitor_interval_s,
-                           "power_logs": sorted(str(p.relative_to(folder.path)) for p in folder.power_dir.glob("*.csv"))},
         }
         folder.write_json(RESULTS_FILE, results)
         folder.mark_complete()
@@ -180,15 +176,6 @@ def _config(cfg: TrainConfig, data: Dataset, trainer: Trainer, country: str | No
         config["dataset_info"] = {**data.info, "n_samples": cfg.n_samples, "n_features": cfg.n_features}
     config.update(cfg.extra_config)
     return config
-
-
-def _baseline_record(baseline) -> dict | None:
-    if baseline is None:
-        return None
-    return {"duration_s": baseline.duration_s,
-            "idle_power_w": {m.meter: (m.energy_j / baseline.duration_s if baseline.duration_s else None)
-                             for m in baseline.meters},
-            "energy": common.energy_record(baseline)}
 
 
 def _check_folds(data: Dataset, folds: int) -> None:
