@@ -5,12 +5,14 @@ asks for the same configurations an uninterrupted one would have.
 
 ``bo`` in short: a Sobol initial design (families in turn); then one GP over the encoding of
 ``mlel.tradeoff.space`` with two outputs, utility and ``-log10(energy_j)`` (energy spans orders of
-magnitude, so it is modelled on a log scale); a ``MixedSingleTaskGP`` (categorical kernel on the
-family column) when more than one family is searched, a ``SingleTaskGP`` otherwise; the next point
-maximises qLogNoisyExpectedHypervolumeImprovement with respect to the search's reference point,
-optimised per family with ``optimize_acqf_mixed`` (the family and the other families' columns
-fixed). Failed evaluations enter the model at the worst values seen so far, so the optimiser
-steers away from them.
+magnitude, so it is modelled on a log scale); when more than one family is searched, one GP per
+output whose kernel keeps the families apart (``FamilyKernel``: a shared constant level plus, for two
+points of the same family, a kernel on that family's own columns only; points of different families
+share nothing else), so the union-vector columns of one family never inform another; a
+``SingleTaskGP`` otherwise. The next point maximises qLogNoisyExpectedHypervolumeImprovement with
+respect to the search's reference point, optimised per family with ``optimize_acqf_mixed`` (the
+family and the other families' columns fixed; the best acquisition value wins). Failed evaluations
+enter the model at the worst values seen so far, so the optimiser steers away from them.
 """
 
 from __future__ import annotations
@@ -81,8 +83,8 @@ class GridProposer:
 class BoOptions:
     """Kept small on purpose: a step should take seconds on two shared CPU cores."""
 
-    num_restarts: int = 2
-    raw_samples: int = 64
+    num_restarts: int = 4
+    raw_samples: int = 128
     mc_samples: int = 64
     maxiter: int = 60  # acquisition optimiser (L-BFGS-B) iterations per restart
     fit_maxiter: int = 100  # GP hyperparameter fit iterations
@@ -140,19 +142,21 @@ class BoProposer:
         import torch
         from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
         from botorch.fit import fit_gpytorch_mll
-        from botorch.models import MixedSingleTaskGP, SingleTaskGP
+        from botorch.models import SingleTaskGP
         from botorch.optim.optimize import optimize_acqf_mixed
         from botorch.sampling.normal import SobolQMCNormalSampler
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
         torch.manual_seed(self.seed * 100_003 + index)
         train_x, train_y = self._training_data(history)
+        fit_options = {"optimizer_kwargs": {"options": {"maxiter": self.options.fit_maxiter}}}
         if len(self.space.names) > 1:
-            model = MixedSingleTaskGP(train_x, train_y, cat_dims=[0])
+            model = family_model(self.space, train_x, train_y)
+            for m in model.models:
+                fit_gpytorch_mll(ExactMarginalLogLikelihood(m.likelihood, m), **fit_options)
         else:
             model = SingleTaskGP(train_x, train_y)
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model),
-                         optimizer_kwargs={"options": {"maxiter": self.options.fit_maxiter}})
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), **fit_options)
         o = self.options
         acq = qLogNoisyExpectedHypervolumeImprovement(
             model=model,
@@ -172,6 +176,54 @@ class BoProposer:
             options={"maxiter": o.maxiter, "seed": self.seed * 31 + index},
         )
         return self.space.decode(x[0].detach().numpy())
+
+
+def family_kernel(space: SearchSpace):
+    """``FamilyKernel`` for ``space`` (built lazily: gpytorch is imported only when BO runs)."""
+    import torch
+    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+    from gpytorch.kernels import ConstantKernel, Kernel
+
+    class FamilyKernel(Kernel):
+        """k(x, x') = c + [family(x) == family(x') == f] * k_f(x_f, x'_f).
+
+        ``c`` (learned) lets families share an overall level; ``k_f`` is an RBF kernel with BoTorch's
+        dimension-scaled lengthscale prior on family ``f``'s own columns ``x_f``. Unlike a
+        categorical kernel times a kernel over the whole union vector, nothing else couples two
+        families, so a family's model is not bent by columns that mean something else elsewhere.
+        """
+
+        def __init__(self, columns: Sequence[Sequence[int]]):
+            super().__init__()
+            self.columns = [list(c) for c in columns]
+            self.level = ConstantKernel()
+            self.per_family = torch.nn.ModuleList(
+                get_covar_module_with_dim_scaled_prior(ard_num_dims=max(1, len(c))) for c in self.columns)
+
+        def forward(self, x1, x2, diag=False, **params):
+            f1, f2 = x1[..., 0].round(), x2[..., 0].round()
+            out = self.level.forward(x1[..., :1], x2[..., :1], diag=diag)
+            for i, (cols, k) in enumerate(zip(self.columns, self.per_family)):
+                m1, m2 = (f1 == i).to(x1), (f2 == i).to(x2)
+                if not cols:  # a family without hyperparameters: one value, one constant
+                    kf = torch.ones_like(m1) if diag else torch.ones_like(m1.unsqueeze(-1) * m2.unsqueeze(-2))
+                else:
+                    kf = k.forward(x1[..., cols], x2[..., cols], diag=diag)
+                    kf = kf.to_dense() if hasattr(kf, "to_dense") else kf
+                out = out + (m1 * m2 * kf if diag else m1.unsqueeze(-1) * m2.unsqueeze(-2) * kf)
+            return out
+
+    return FamilyKernel([space.family_columns(m) for m in space.names])
+
+
+def family_model(space: SearchSpace, train_x, train_y):
+    """One ``SingleTaskGP`` per output with a ``FamilyKernel``, as a ``ModelListGP`` (outputs standardised)."""
+    from botorch.models import ModelListGP, SingleTaskGP
+    from botorch.models.transforms.outcome import Standardize
+
+    return ModelListGP(*(SingleTaskGP(train_x, train_y[:, j:j + 1], covar_module=family_kernel(space),
+                                      outcome_transform=Standardize(m=1))
+                         for j in range(train_y.shape[-1])))
 
 
 def make_proposer(method: str, space: SearchSpace, seed: int, budget: int, init: int) -> Proposer:
