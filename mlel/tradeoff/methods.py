@@ -6,13 +6,15 @@ asks for the same configurations an uninterrupted one would have.
 ``bo`` in short: a Sobol initial design (families in turn); then one GP over the encoding of
 ``mlel.tradeoff.space`` with two outputs, utility and ``-log10(energy_j)`` (energy spans orders of
 magnitude, so it is modelled on a log scale); when more than one family is searched, one GP per
-output whose kernel keeps the families apart (``FamilyKernel``: a shared constant level plus, for two
-points of the same family, a kernel on that family's own columns only; points of different families
-share nothing else), so the union-vector columns of one family never inform another; a
-``SingleTaskGP`` otherwise. The next point maximises qLogNoisyExpectedHypervolumeImprovement with
-respect to the search's reference point, optimised per family with ``optimize_acqf_mixed`` (the
-family and the other families' columns fixed; the best acquisition value wins). Failed evaluations
-enter the model at the worst values seen so far, so the optimiser steers away from them.
+output whose kernel keeps the families apart (``FamilyKernel``: a level shared by all families plus,
+for two points of the same family, the family's own level and a kernel on that family's own columns;
+points of different families share nothing else), the utility with a small fixed noise (seeded runs
+are reproducible), the energy with a learned one; a ``SingleTaskGP`` otherwise. The next point
+maximises qLogNoisyExpectedHypervolumeImprovement with respect to the search's reference point over
+a candidate pool (per family: Sobol points plus perturbations of the family's own Pareto-optimal
+evaluations, each snapped to what would be evaluated; ``BoOptions(acq_optimizer="lbfgs")`` uses
+``optimize_acqf_mixed`` instead). Failed evaluations enter the model at the worst values seen so
+far, so the optimiser steers away from them.
 """
 
 from __future__ import annotations
@@ -88,6 +90,14 @@ class BoOptions:
     mc_samples: int = 64
     maxiter: int = 60  # acquisition optimiser (L-BFGS-B) iterations per restart
     fit_maxiter: int = 100  # GP hyperparameter fit iterations
+    acq_optimizer: str = "pool"  # "pool": best of a candidate pool (below); "lbfgs": optimize_acqf_mixed
+    pool_global: int = 256  # per family: scrambled Sobol points over the family's columns
+    pool_local: int = 128  # per family and centre: perturbations of one of the family's Pareto-optimal points
+    pool_centres: int = 4  # per family: at most this many centres (its own Pareto set, best utility first)
+    # Observation variance of the utility, fixed: a seeded run on a fixed split gives the same accuracy
+    # again, so its noise is tiny (a learned noise level swallowed differences of 0.01 between good
+    # configurations, exactly the ones the front is made of). None: learned, as for the energy.
+    utility_noise: float | None = 1e-6
 
 
 class BoProposer:
@@ -149,15 +159,15 @@ class BoProposer:
 
         torch.manual_seed(self.seed * 100_003 + index)
         train_x, train_y = self._training_data(history)
-        fit_options = {"optimizer_kwargs": {"options": {"maxiter": self.options.fit_maxiter}}}
+        o = self.options
+        fit_options = {"optimizer_kwargs": {"options": {"maxiter": o.fit_maxiter}}}
         if len(self.space.names) > 1:
-            model = family_model(self.space, train_x, train_y)
+            model = family_model(self.space, train_x, train_y, o.utility_noise)
             for m in model.models:
                 fit_gpytorch_mll(ExactMarginalLogLikelihood(m.likelihood, m), **fit_options)
         else:
             model = SingleTaskGP(train_x, train_y)
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), **fit_options)
-        o = self.options
         acq = qLogNoisyExpectedHypervolumeImprovement(
             model=model,
             ref_point=torch.tensor(list(self.reference_model), dtype=torch.double),
@@ -165,6 +175,14 @@ class BoProposer:
             sampler=SobolQMCNormalSampler(sample_shape=torch.Size([o.mc_samples]), seed=self.seed * 7919 + index),
             prune_baseline=True,
         )
+        if o.acq_optimizer == "pool":
+            pool = self.candidate_pool(index, history)
+            if len(pool):
+                with torch.no_grad():
+                    xs = torch.tensor(pool, dtype=torch.double)
+                    values = torch.cat([acq(chunk.unsqueeze(-2)) for chunk in xs.split(512)])
+                return self.space.decode(pool[int(torch.argmax(values))])
+            log.info("step %d: every configuration in the candidate pool was evaluated already", index)
         bounds = torch.tensor(self.space.bounds(), dtype=torch.double)
         x, _ = optimize_acqf_mixed(
             acq_function=acq,
@@ -177,32 +195,92 @@ class BoProposer:
         )
         return self.space.decode(x[0].detach().numpy())
 
+    def candidate_pool(self, index: int, history: Sequence[Observation]) -> np.ndarray:
+        """Encoded, de-duplicated, not yet evaluated candidates the acquisition is maximised over.
+
+        Per family: a scrambled Sobol sample of its columns (global exploration) plus Gaussian
+        perturbations of a few of its own Pareto-optimal evaluations (local refinement, like the
+        perturbation pools of TuRBO and SAASBO), each snapped to what would be evaluated (integers
+        rounded). Maximising over a pool rather than by gradient keeps the proposals away from the
+        corners of the box, where a GP fitted to a handful of points is most uncertain and a
+        gradient optimiser of expected improvement tends to end up.
+        """
+        from scipy.stats import qmc
+
+        o = self.options
+        rng = np.random.default_rng([self.seed, index, 17])
+        seen = {_key(h.candidate) for h in history}
+        rows: dict[tuple, np.ndarray] = {}
+
+        def add(model: str, unit_rows: np.ndarray) -> None:
+            fi = self.space.names.index(model)
+            for u in unit_rows:
+                cand = self.space.from_unit_row(fi, u)
+                k = _key(cand)
+                if k not in seen and k not in rows:
+                    rows[k] = self.space.encode(cand)
+
+        for fi, model in enumerate(self.space.names):
+            d = len(self.space.family_columns(model))
+            if d == 0:
+                add(model, np.zeros((1, 1)))
+                continue
+            sobol = qmc.Sobol(d=d, scramble=True, seed=int(rng.integers(2**31)))
+            add(model, sobol.random_base2(max(1, math.ceil(math.log2(o.pool_global))))[:o.pool_global])
+            for centre in self._centres(model, history)[:o.pool_centres]:
+                n = o.pool_local
+                sigma = rng.choice([0.05, 0.1, 0.2], size=(n, 1))
+                mask = rng.random((n, d)) < min(1.0, 2.0 / d)  # perturb about two coordinates at a time
+                mask[np.arange(n), rng.integers(d, size=n)] = True
+                add(model, np.clip(centre + mask * rng.normal(0.0, 1.0, (n, d)) * sigma, 0.0, 1.0))
+        return np.asarray(list(rows.values()), dtype=float).reshape(-1, self.space.dim)
+
+    def _centres(self, model: str, history: Sequence[Observation]) -> list[np.ndarray]:
+        """The family's own Pareto-optimal evaluations (unit columns), best utility first."""
+        from mlel.pareto import pareto_mask
+
+        own = [h for h in history if not h.failed and h.candidate.model == model]
+        if not own:
+            return []
+        objs = [model_objectives(h.utility, h.energy_j) for h in own]
+        mask = pareto_mask(objs, maximize=[True, True])
+        best = sorted((o_ for o_, m in zip(zip(objs, own), mask) if m), key=lambda t: -t[0][0])
+        cols = self.space.family_columns(model)
+        return [self.space.encode(h.candidate)[cols] for _, h in best]
+
 
 def family_kernel(space: SearchSpace):
     """``FamilyKernel`` for ``space`` (built lazily: gpytorch is imported only when BO runs)."""
     import torch
-    from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
-    from gpytorch.kernels import ConstantKernel, Kernel
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.kernels import ConstantKernel, Kernel, RBFKernel
+    from gpytorch.priors import LogNormalPrior
 
     class FamilyKernel(Kernel):
-        """k(x, x') = c + [family(x) == family(x') == f] * k_f(x_f, x'_f).
+        """k(x, x') = c + [family(x) == family(x') == f] * (w + s * k_f(x_f, x'_f)).
 
-        ``c`` (learned) lets families share an overall level; ``k_f`` is an RBF kernel with BoTorch's
-        dimension-scaled lengthscale prior on family ``f``'s own columns ``x_f``. Unlike a
-        categorical kernel times a kernel over the whole union vector, nothing else couples two
-        families, so a family's model is not bent by columns that mean something else elsewhere.
+        Three variances shared by every family, all learned: ``c``, the level all families share;
+        ``w``, a family's own level (every point of a family shares it, however far apart: "an MLP
+        costs more than a k-NN"); ``s``, how much a family varies with its hyperparameters. ``k_f``
+        is an RBF kernel on family ``f``'s own columns ``x_f`` (unit-scaled), one lengthscale per
+        column, with a log-normal prior whose median grows as sqrt(d) (1 for one column, 2.2 for the
+        five of the MLP) and which starts there. Points of different families share only ``c``, so
+        no family's model is bent by union-vector columns that mean something else elsewhere.
         """
 
         def __init__(self, columns: Sequence[Sequence[int]]):
             super().__init__()
             self.columns = [list(c) for c in columns]
             self.level = ConstantKernel()
-            self.per_family = torch.nn.ModuleList(
-                get_covar_module_with_dim_scaled_prior(ard_num_dims=max(1, len(c))) for c in self.columns)
+            self.within = ConstantKernel()
+            self.scale = ConstantKernel()
+            self.per_family = torch.nn.ModuleList(_rbf(max(1, len(c))) for c in self.columns)
 
         def forward(self, x1, x2, diag=False, **params):
             f1, f2 = x1[..., 0].round(), x2[..., 0].round()
             out = self.level.forward(x1[..., :1], x2[..., :1], diag=diag)
+            within = self.within.forward(x1[..., :1], x2[..., :1], diag=diag)
+            scale = self.scale.forward(x1[..., :1], x2[..., :1], diag=diag)
             for i, (cols, k) in enumerate(zip(self.columns, self.per_family)):
                 m1, m2 = (f1 == i).to(x1), (f2 == i).to(x2)
                 if not cols:  # a family without hyperparameters: one value, one constant
@@ -210,18 +288,31 @@ def family_kernel(space: SearchSpace):
                 else:
                     kf = k.forward(x1[..., cols], x2[..., cols], diag=diag)
                     kf = kf.to_dense() if hasattr(kf, "to_dense") else kf
+                kf = within + scale * kf
                 out = out + (m1 * m2 * kf if diag else m1.unsqueeze(-1) * m2.unsqueeze(-2) * kf)
             return out
+
+    def _rbf(d: int):
+        loc = 0.5 * math.log(d)
+        return RBFKernel(ard_num_dims=d, lengthscale_prior=LogNormalPrior(loc, 1.0),
+                         lengthscale_constraint=GreaterThan(0.05, transform=None, initial_value=math.exp(loc)))
 
     return FamilyKernel([space.family_columns(m) for m in space.names])
 
 
-def family_model(space: SearchSpace, train_x, train_y):
-    """One ``SingleTaskGP`` per output with a ``FamilyKernel``, as a ``ModelListGP`` (outputs standardised)."""
+def family_model(space: SearchSpace, train_x, train_y, utility_noise: float | None = None):
+    """One ``SingleTaskGP`` per output with a ``FamilyKernel``, as a ``ModelListGP`` (outputs standardised).
+
+    ``utility_noise``: a fixed observation variance for the utility (column 0); ``None`` learns it.
+    The energy's noise is always learned.
+    """
+    import torch
     from botorch.models import ModelListGP, SingleTaskGP
     from botorch.models.transforms.outcome import Standardize
 
-    return ModelListGP(*(SingleTaskGP(train_x, train_y[:, j:j + 1], covar_module=family_kernel(space),
+    yvar = [torch.full_like(train_y[:, :1], utility_noise) if j == 0 and utility_noise is not None else None
+            for j in range(train_y.shape[-1])]
+    return ModelListGP(*(SingleTaskGP(train_x, train_y[:, j:j + 1], train_Yvar=yvar[j], covar_module=family_kernel(space),
                                       outcome_transform=Standardize(m=1))
                          for j in range(train_y.shape[-1])))
 

@@ -7,7 +7,7 @@ from mlel.measurement.provenance import Provenance
 from mlel.tradeoff.evaluators import BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, Evaluation, branin_currin_space
 from mlel.tradeoff.methods import BoProposer, Observation
 from mlel.tradeoff.search import Search
-from mlel.tradeoff.space import Family, Hyperparameter, SearchSpace
+from mlel.tradeoff.space import Candidate, Family, Hyperparameter, SearchSpace, _key
 
 BUDGET, INIT, SEEDS = 12, 5, range(5)
 
@@ -62,3 +62,52 @@ def test_failed_evaluations_enter_the_model_at_the_worst_values():
     failed = Observation(space.sobol_design(3, 1)[2], None, None)
     _, y = proposer._training_data(good + [failed])
     assert y[-1].tolist() == pytest.approx([-5.0, -2.0])  # worst utility, worst -log10(energy)
+
+
+def _two_family_space():
+    return SearchSpace([Family("a", (Hyperparameter("x", 0, 1),)),
+                        Family("b", (Hyperparameter("k", 1, 64, integer=True, log=True), Hyperparameter("y", 0, 1)))])
+
+
+def test_candidate_pool_holds_only_new_valid_configurations_and_refines_around_the_front():
+    space = _two_family_space()
+    proposer = BoProposer(space, seed=3, init=4)
+    history = [Observation(c, u, e) for c, u, e in zip(space.sobol_design(4, 0), [0.5, 0.9, 0.6, 0.7], [1.0, 2.0, 3.0, 50.0])]
+    pool = proposer.candidate_pool(4, history)
+    assert pool.shape[1] == space.dim and len(pool) > 100
+    keys = [_key(space.decode(row)) for row in pool]
+    assert len(set(keys)) == len(keys)  # no duplicates
+    assert not set(keys) & {_key(h.candidate) for h in history}  # nothing evaluated already
+    for row in pool:
+        assert row == pytest.approx(space.snap(row))  # each row is exactly what would be evaluated
+    # local refinement: the best point of family "b" (utility 0.9) has many pool points close to it
+    best = space.encode(history[1].candidate)
+    assert history[1].candidate.model == "b"
+    near = [r for r in pool if r[0] == best[0] and np.abs(r[1:] - best[1:]).max() <= 0.2]
+    assert len(near) > 30
+    # deterministic for a seed and step
+    assert proposer.candidate_pool(4, history) == pytest.approx(pool)
+
+
+def test_family_kernel_keeps_a_family_level_and_nothing_across_families():
+    import torch
+
+    from mlel.tradeoff.methods import family_kernel
+
+    space = _two_family_space()
+    kernel = family_kernel(space)
+    with torch.no_grad():
+        for k in kernel.per_family:
+            k.lengthscale = 0.05  # so short that distant points of one family are unrelated
+    a_near, a_far = space.encode(Candidate("a", {"x": 0.0})), space.encode(Candidate("a", {"x": 1.0}))
+    b = space.encode(Candidate("b", {"k": 1, "y": 0.0}))
+    x = torch.tensor(np.stack([a_near, a_far, b]), dtype=torch.double)
+    with torch.no_grad():
+        K = kernel(x, x).to_dense()
+    level = float(kernel.level(x[:1], x[:1]).to_dense())
+    within = float(kernel.within(x[:1], x[:1]).to_dense())
+    scale = float(kernel.scale(x[:1], x[:1]).to_dense())
+    assert within > 0 and scale > 0
+    assert float(K[0, 2]) == pytest.approx(level)  # across families: the shared level only
+    assert float(K[0, 1]) == pytest.approx(level + within, rel=1e-6)  # same family, far apart: plus the family's level
+    assert float(K[0, 0]) == pytest.approx(level + within + scale)  # and the family's own kernel on top when close
