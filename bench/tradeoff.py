@@ -209,7 +209,8 @@ def summarise(runs, datasets, plan, args) -> dict:
                 "provenance": sorted({r["search_energy"]["provenance"] for r in mr if r["search_energy"]["provenance"]}),
             }
         save_hypervolume_plot(img / f"hv_{dataset}.png", curves,
-                              title=f"{dataset}: mean hypervolume over {args.seeds} seeds (band: +-1 std)", bands=bands)
+                              title=f"{dataset}: mean hypervolume over {args.seeds} seeds (band: +-1 std)", bands=bands,
+                              zoom_from=min(10, max(1, args.bo_budget // 2)))
         _front_plot(img / f"front_{dataset}.png", these, dataset)
         out["datasets"][dataset] = {"reference": {"utility": ref[0], "energy_j": ref[1]}, "methods": stats}
         for method, budget in plan:

@@ -111,3 +111,15 @@ def test_family_kernel_keeps_a_family_level_and_nothing_across_families():
     assert float(K[0, 2]) == pytest.approx(level)  # across families: the shared level only
     assert float(K[0, 1]) == pytest.approx(level + within, rel=1e-6)  # same family, far apart: plus the family's level
     assert float(K[0, 0]) == pytest.approx(level + within + scale)  # and the family's own kernel on top when close
+
+
+def test_hypervolume_figure_zoom_panel_fits_the_late_curves():
+    from mlel.tradeoff.plots import hypervolume_figure
+
+    curves = {"bo": [None, 0.5, 1.8, 1.90, 1.91], "random": [0.2, 1.0, 1.5, 1.85, 1.88, 1.89, 1.90]}
+    fig = hypervolume_figure(curves, "t", zoom_from=4)
+    full, zoom = fig.axes
+    lo, hi = zoom.get_ylim()
+    assert 1.8 < lo < 1.85 and 1.91 < hi < 1.95  # late values only, with a margin
+    assert full.get_ylim()[0] < 0.5  # the full panel keeps everything
+    assert len(hypervolume_figure(curves).axes) == 1
