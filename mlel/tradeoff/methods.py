@@ -97,6 +97,7 @@ class BoOptions:
     # Observation variance of the utility, fixed: a seeded run on a fixed split gives the same accuracy
     # again, so its noise is tiny (a learned noise level swallowed differences of 0.01 between good
     # configurations, exactly the ones the front is made of). None: learned, as for the energy.
+    # Used by the FamilyKernel model (more than one family); a one-family search learns both noises.
     utility_noise: float | None = 1e-6
 
 
