@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from mlel.measurement.provenance import Provenance
 
@@ -61,6 +61,18 @@ class Measurement:
 
     def provenance_text(self) -> str:
         return provenance_text(self.meters)
+
+    def per_repeat(self, repeats: int) -> "Measurement":
+        """The window's share of one of ``repeats`` identical repetitions measured in it: duration
+        and energies divided by ``repeats`` (sample counts stay those of the whole window)."""
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+            raise ValueError(f"repeats must be an integer >= 1; got {repeats!r}")
+        if repeats == 1:
+            return self
+        meters = tuple(replace(m, energy_j=m.energy_j / repeats,
+                               net_energy_j=None if m.net_energy_j is None else m.net_energy_j / repeats)
+                       for m in self.meters)
+        return Measurement(duration_s=self.duration_s / repeats, meters=meters)
 
     def to_dict(self) -> dict:
         return {

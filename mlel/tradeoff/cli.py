@@ -42,6 +42,11 @@ def parser() -> ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="CPU threads per run (default: 1)")
     p.add_argument("--monitor-interval", type=float, default=0.1, metavar="SECONDS",
                    help="power sampling interval of each run (default: 0.1)")
+    p.add_argument("--train-min-duration", type=float, default=0.5, metavar="SECONDS",
+                   help="repeat a training fit shorter than this in one measurement window and count one fit's "
+                        "share: a millisecond fit measured once is mostly timing noise (default: 0.5; 0: one fit)")
+    p.add_argument("--infer-min-duration", type=float, default=0.5, metavar="SECONDS",
+                   help="infer modes: predict the held-out split for at least this long (default: 0.5; 0: one pass)")
     p.add_argument("--resume", action="store_true", help="continue the search in --output-dir")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -79,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserInputError(f"The 'budget' parameter must be at least 1; got {args.budget}")
     if args.init < 0 or args.budget < args.init:
         raise UserInputError(f"--budget ({args.budget}) must be at least --init ({args.init}), the initial design")
+    for name, value in (("train-min-duration", args.train_min_duration), ("infer-min-duration", args.infer_min_duration)):
+        if not value >= 0:
+            raise UserInputError(f"--{name} must be a number of seconds >= 0; got {value!r}")
     if args.predictions < 1:
         raise UserInputError(f"The 'predictions' parameter must be at least 1; got {args.predictions}")
     _check_dataset(args.dataset, args.target, args.seed, args.n_samples, args.n_features)
@@ -90,11 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       "target": args.target, "threads": args.threads,
                                       "n_samples": args.n_samples if args.dataset == "synthetic" else None,
                                       "n_features": args.n_features if args.dataset == "synthetic" else None,
-                                      "monitor_interval_s": args.monitor_interval})
+                                      "monitor_interval_s": args.monitor_interval,
+                                      "train_min_duration_s": args.train_min_duration,
+                                      "infer_min_duration_s": args.infer_min_duration if energy != "train" else None})
     settings = ExperimentSettings(
         dataset=args.dataset, output_dir=args.output_dir / EXPERIMENTS_SUBDIR, search_id=search.search_id,
         objective=objective, energy=energy, seed=args.seed, target=args.target, threads=args.threads,
         monitor_interval_s=args.monitor_interval, predictions=args.predictions,
+        train_min_duration_s=args.train_min_duration, infer_min_duration_s=args.infer_min_duration,
         n_samples=args.n_samples, n_features=args.n_features)
     evaluator = ExperimentEvaluator(settings).bind(space)
     log.info("search %s: %s on %s, %d evaluations (%d initial), models %s; writing to %s",

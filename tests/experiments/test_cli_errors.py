@@ -25,6 +25,7 @@ def torch_has_cuda() -> bool:
     (["--model", "svm", "--dataset", "iris", "--cv-folds", "1"], "'cv_folds' parameter must be an integer >= 2"),
     (["--model", "svm", "--dataset", "iris", "--country", "XYZ"], "'country' parameter must be an ISO 3166"),
     (["--model", "svm", "--dataset", "iris", "--epochs", "many"], "argument --epochs: invalid int value"),
+    (["--model", "knn", "--dataset", "iris", "--min-duration-s", "-1"], "'min_duration_s' parameter must be a number >= 0"),
     (["--dataset", "iris"], "--model and --dataset are required"),
     (["--model", "svm", "--dataset", "iris", "--output-dir", "{blocker}/runs"], "is not writable"),
 ])

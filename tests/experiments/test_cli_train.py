@@ -90,7 +90,7 @@ def test_every_model_and_csv_through_the_cli(tmp_path):
     runs = [
         ["--model", "logistic_regression", "--dataset", "breast_cancer"],
         ["--model", "svm", "--dataset", "wine", "--param", "C=2.0", "--param", "gamma=scale"],
-        ["--model", "knn", "--dataset", "iris", "--param", "n_neighbors=3"],
+        ["--model", "knn", "--dataset", "iris", "--param", "n_neighbors=3", "--min-duration-s", "0.3"],
         ["--model", "naive_bayes", "--dataset", "wine", "--cv-folds", "3", "--repeat", "2"],
         ["--model", "gradient_boosting", "--dataset", "iris", "--param", "n_estimators=5", "--param", "max_depth=2"],
         ["--model", "mlp", "--dataset", "iris", "--epochs", "30", "--param", "hidden_layer_sizes=10,5"],
@@ -127,6 +127,17 @@ def test_every_model_and_csv_through_the_cli(tmp_path):
     uci, _ = configs["logistic_regression", "sklearn", "csv:iris.data"][0]
     assert uci["dataset_info"]["header"] is False and uci["dataset_info"]["target"] == "column_4"
     assert {m for m, b, d in configs} | {"random_forest"} == set(MODELS)
+
+    # --min-duration-s: a millisecond k-NN fit is repeated in one window; one fit's share is reported
+    knn, knn_results = configs["knn", "sklearn", "iris"][0]
+    fits = knn_results["fits"]
+    assert knn["min_duration_s"] == 0.3 and fits["min_duration_s"] == 0.3
+    assert fits["count"] > 10 and fits["window_s"] >= 0.3
+    assert knn_results["energy"]["total_j"] == pytest.approx(fits["window_energy_j"] / fits["count"])
+    assert knn_results["durations_s"]["measured"] == pytest.approx(fits["window_s"] / fits["count"])
+    assert f"per fit (mean of {fits['count']} fits in" in proc.stdout
+    others = [r for key, group in configs.items() if key != ("knn", "sklearn", "iris") for _, r in group]
+    assert all(r["fits"]["count"] == 1 and r["fits"]["window_energy_j"] == r["energy"]["total_j"] for r in others)
 
 
 def test_summary_line_then_folder_as_the_last_line(tmp_path):

@@ -185,3 +185,24 @@ def test_a_stopped_sampler_can_start_again(tmp_path):
         assert w.result.total_energy_j == pytest.approx(3.0 * w.result.duration_s, rel=1e-9)
         assert sampler._thread is None
     assert len(read_rows(tmp_path / "fake_0.csv")) >= 3  # the second run rewrote the log
+
+
+def test_per_repeat_is_one_repetitions_share_of_a_window():
+    meter = SettablePowerMeter("fake:0", 50.0)
+    with Sampler([meter], interval_s=0.05) as sampler:
+        sampler.measure_baseline(0.2)
+        meter.power_w = 80.0
+        with sampler.window() as w:
+            time.sleep(0.2)
+    whole = w.result
+    share = whole.per_repeat(4)
+    (m,) = share.meters
+    assert share.duration_s == pytest.approx(whole.duration_s / 4)
+    assert share.total_energy_j == pytest.approx(whole.total_energy_j / 4)
+    assert m.net_energy_j == pytest.approx(whole.meters[0].net_energy_j / 4)
+    assert m.energy_j == pytest.approx(80.0 * share.duration_s, rel=1e-9)  # same power, a quarter of the time
+    assert m.samples == whole.meters[0].samples and share.provenance == whole.provenance
+    assert whole.per_repeat(1) is whole
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError):
+            whole.per_repeat(bad)

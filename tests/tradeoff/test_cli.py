@@ -66,6 +66,8 @@ def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_ro
     (["--objective", "auc"], "'f1'"),
     (["--energy", "inference"], "'train+infer'"),
     (["--reference", "high"], "UTILITY,ENERGY_J"),
+    (["--train-min-duration", "-1"], "--train-min-duration"),
+    (["--infer-min-duration", "-0.5"], "--infer-min-duration"),
 ])
 def test_bad_arguments(tmp_path, capsys, extra, expected):
     assert _run(["--dataset", "iris", "--output-dir", str(tmp_path / "s"), *extra]) == 2
@@ -89,10 +91,17 @@ def test_unreadable_data_sets(tmp_path, capsys):
 def test_synthetic_size_reaches_every_run(tmp_path):
     out = tmp_path / "syn"
     assert _run(["--dataset", "synthetic", "--n-samples", "80", "--n-features", "5", "--budget", "2", "--init", "2",
-                 "--method", "random", "--models", "naive_bayes", "--output-dir", str(out), "--no-progress"]) == 0
+                 "--method", "random", "--models", "naive_bayes", "--output-dir", str(out), "--no-progress",
+                 "--train-min-duration", "0.1"]) == 0
     recs = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
     assert len(recs) == 2
     for r in recs:
-        info = json.loads((Path(r["folders"][0]) / "config.json").read_text())["dataset_info"]
-        assert info["n_samples"] == 80 and info["n_features"] == 5
-    assert json.loads((out / "search.json").read_text())["n_samples"] == 80
+        config = json.loads((Path(r["folders"][0]) / "config.json").read_text())
+        assert config["dataset_info"]["n_samples"] == 80 and config["dataset_info"]["n_features"] == 5
+        # a naive Bayes fit on 60 rows takes about a millisecond: repeated, one fit's share is the objective
+        results = json.loads((Path(r["folders"][0]) / "results.json").read_text())
+        assert config["min_duration_s"] == 0.1 and results["fits"]["count"] > 1
+        assert r["energy_j"] == pytest.approx(results["energy"]["total_j"])
+        assert r["spent_energy_j"] == pytest.approx(results["fits"]["window_energy_j"]) and r["spent_energy_j"] > r["energy_j"]
+    search = json.loads((out / "search.json").read_text())
+    assert search["n_samples"] == 80 and search["train_min_duration_s"] == 0.1 and search["infer_min_duration_s"] is None
