@@ -1,7 +1,7 @@
 """Benchmark of the trade-off search on real, measured training runs: bo vs random (vs Optuna's MOTPE).
 
     python bench/tradeoff.py [--datasets synthetic,digits] [--seeds 5] [--bo-budget 20] [--random-budget 60]
-                             [--optuna-budget 20] [--init 8] [--jobs 1] [--work-dir /tmp/mlel-bench-tradeoff]
+                             [--optuna-budget 20] [--init 6] [--jobs 1] [--work-dir /tmp/mlel-bench-tradeoff]
                              [--docs docs] [--quick]
 
 The data sets and what "energy" means on each are in ``DATASETS`` below; the space is the default
@@ -132,7 +132,8 @@ def main(argv=None) -> int:
                     help="data sets run in parallel processes (default: 1; more skews the comparison: energy is "
                          "estimated from machine-wide load, which drops when one data set finishes first)")
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--init", type=int, default=8)
+    ap.add_argument("--init", type=int, default=len(MODELS),
+                    help="initial design of bo, startup trials of TPE (default: one per family, as the search's own default)")
     ap.add_argument("--bo-budget", type=int, default=20)
     ap.add_argument("--random-budget", type=int, default=60)
     ap.add_argument("--optuna-budget", type=int, default=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -10,12 +11,13 @@ from mlel.cli import ArgumentParser, setup_logging
 from mlel.errors import UserInputError, choices_message
 from mlel.tradeoff.evaluators import DEFAULT_PREDICTIONS, ENERGY_MODES, OBJECTIVES, ExperimentEvaluator, ExperimentSettings
 from mlel.tradeoff.methods import METHODS
-from mlel.tradeoff.search import Search, make_overhead_meter
+from mlel.tradeoff.search import SEARCH_FILE, Search, make_overhead_meter
 from mlel.tradeoff.space import DEFAULT_MODELS, FAMILIES, SearchSpace
 
 log = logging.getLogger(__name__)
 PROG = "python -m mlel.tradeoff"
 EXPERIMENTS_SUBDIR = "experiments"  # experiment folders of a search, ready for merge_results.py
+MIN_DEFAULT_INIT = 4
 
 
 def parser() -> ArgumentParser:
@@ -28,7 +30,9 @@ def parser() -> ArgumentParser:
     p.add_argument("--n-features", type=int, default=20, help="synthetic: features (default: 20)")
     p.add_argument("--output-dir", required=True, type=Path, help="where the search writes its files")
     p.add_argument("--budget", type=int, default=30, help="evaluations in total (default: 30)")
-    p.add_argument("--init", type=int, default=8, help="initial Sobol design before the optimiser takes over (default: 8)")
+    p.add_argument("--init", type=int, default=None,
+                   help="initial Sobol design before the optimiser takes over (default: one point per model family, "
+                        f"at least {MIN_DEFAULT_INIT}; with --resume, the search's own)")
     p.add_argument("--method", default="bo", help=f"{', '.join(METHODS)} (default: bo)")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
                    help=f"comma-separated model families (default: {','.join(DEFAULT_MODELS)}; all: {','.join(FAMILIES)})")
@@ -51,6 +55,17 @@ def parser() -> ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
+
+
+def default_init(space: SearchSpace, resume_dir: Path | None = None) -> int:
+    """One initial point per family (the family kernel learns a level per family from it), at least
+    ``MIN_DEFAULT_INIT``; a resumed search keeps the initial design it was started with."""
+    if resume_dir is not None and (Path(resume_dir) / SEARCH_FILE).is_file():
+        try:
+            return int(json.loads((Path(resume_dir) / SEARCH_FILE).read_text())["init"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # Search.open reports an unreadable search.json
+    return max(MIN_DEFAULT_INIT, len(space.names))
 
 
 def _choice(name: str, value: str, choices) -> str:
@@ -82,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     reference = _reference(args.reference)
     if args.budget < 1:
         raise UserInputError(f"The 'budget' parameter must be at least 1; got {args.budget}")
+    if args.init is None:
+        args.init = default_init(space, args.output_dir if args.resume else None)
     if args.init < 0 or args.budget < args.init:
         raise UserInputError(f"--budget ({args.budget}) must be at least --init ({args.init}), the initial design")
     for name, value in (("train-min-duration", args.train_min_duration), ("infer-min-duration", args.infer_min_duration)):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mlel.cli import run_main
-from mlel.tradeoff.cli import PROG, main
+from mlel.tradeoff.cli import PROG, default_init, main
+from mlel.tradeoff.space import DEFAULT_MODELS, SearchSpace
 
 
 def _run(argv):
@@ -74,6 +75,16 @@ def test_bad_arguments(tmp_path, capsys, extra, expected):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expected in err[0]
     assert not (tmp_path / "s").exists()
+
+
+def test_default_initial_design_is_one_point_per_family_or_the_resumed_searchs(tmp_path, capsys):
+    assert default_init(SearchSpace.from_models(list(DEFAULT_MODELS))) == len(DEFAULT_MODELS) == 6
+    assert default_init(SearchSpace.from_models(["knn"])) == 4  # at least 4
+    (tmp_path / "search.json").write_text(json.dumps({"init": 8}))
+    assert default_init(SearchSpace.from_models(["knn"]), tmp_path) == 8
+    assert _run(["--dataset", "iris", "--budget", "5", "--output-dir", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--budget (5) must be at least --init (6)" in err[0]
 
 
 def test_unreadable_data_sets(tmp_path, capsys):
