@@ -9,7 +9,8 @@ from typing import Sequence
 
 from mlel.cli import ArgumentParser, setup_logging
 from mlel.errors import UserInputError, choices_message
-from mlel.tradeoff.evaluators import DEFAULT_PREDICTIONS, ENERGY_MODES, OBJECTIVES, ExperimentEvaluator, ExperimentSettings
+from mlel.tradeoff.evaluators import (DEFAULT_INFER_MIN_DURATION_S, DEFAULT_PREDICTIONS, DEFAULT_TRAIN_MIN_DURATION_S,
+                                     ENERGY_MODES, OBJECTIVES, ExperimentEvaluator, ExperimentSettings)
 from mlel.tradeoff.methods import METHODS
 from mlel.tradeoff.search import SEARCH_FILE, Search, make_overhead_meter
 from mlel.tradeoff.space import DEFAULT_MODELS, FAMILIES, SearchSpace
@@ -46,11 +47,13 @@ def parser() -> ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="CPU threads per run (default: 1)")
     p.add_argument("--monitor-interval", type=float, default=0.1, metavar="SECONDS",
                    help="power sampling interval of each run (default: 0.1)")
-    p.add_argument("--train-min-duration", type=float, default=0.5, metavar="SECONDS",
+    p.add_argument("--train-min-duration", type=float, default=DEFAULT_TRAIN_MIN_DURATION_S, metavar="SECONDS",
                    help="repeat a training fit shorter than this in one measurement window and count one fit's "
-                        "share: a millisecond fit measured once is mostly timing noise (default: 0.5; 0: one fit)")
-    p.add_argument("--infer-min-duration", type=float, default=0.5, metavar="SECONDS",
-                   help="infer modes: predict the held-out split for at least this long (default: 0.5; 0: one pass)")
+                        "share: a millisecond fit measured once is mostly timing noise "
+                        f"(default: {DEFAULT_TRAIN_MIN_DURATION_S:g}; 0: one fit)")
+    p.add_argument("--infer-min-duration", type=float, default=DEFAULT_INFER_MIN_DURATION_S, metavar="SECONDS",
+                   help="infer modes: predict the held-out split for at least this long "
+                        f"(default: {DEFAULT_INFER_MIN_DURATION_S:g}; 0: one pass)")
     p.add_argument("--resume", action="store_true", help="continue the search in --output-dir")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")

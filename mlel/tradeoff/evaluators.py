@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 OBJECTIVES = {"accuracy": "accuracy", "f1": "f1_weighted"}  # --objective -> results.json metric
 ENERGY_MODES = ("train", "infer", "train+infer")
 DEFAULT_PREDICTIONS = 1_000_000  # train+infer: training plus this many predictions
+DEFAULT_TRAIN_MIN_DURATION_S = 0.5  # fits shorter than this are repeated in one window (one fit's share reported)
+DEFAULT_INFER_MIN_DURATION_S = 0.5  # infer modes: the inference run predicts the test split at least this long
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,8 @@ class ExperimentSettings:
     threads: int | None = 1
     monitor_interval_s: float = 0.1
     predictions: int = DEFAULT_PREDICTIONS
-    train_min_duration_s: float = 0.5  # fits shorter than this are repeated in one window (one fit's share reported)
-    infer_min_duration_s: float = 0.5
+    train_min_duration_s: float = DEFAULT_TRAIN_MIN_DURATION_S
+    infer_min_duration_s: float = DEFAULT_INFER_MIN_DURATION_S
     n_samples: int = 1000  # synthetic data set only: rows
     n_features: int = 20  # synthetic data set only: features
 
