@@ -89,6 +89,33 @@ def test_candidate_pool_holds_only_new_valid_configurations_and_refines_around_t
     assert proposer.candidate_pool(4, history) == pytest.approx(pool)
 
 
+def _closest_to_an_evaluation(space, pool, history):
+    """Per pool row: the max-norm distance over its family's columns to the nearest evaluation of its family."""
+    out = []
+    for row in pool:
+        model = space.names[int(row[0])]
+        cols = space.family_columns(model)
+        own = [space.encode(h.candidate)[cols] for h in history if h.candidate.model == model]
+        out.append(min((np.abs(o - row[cols]).max() for o in own), default=np.inf))
+    return np.asarray(out)
+
+
+def test_candidate_pool_drops_near_repeats_of_evaluations():
+    from dataclasses import replace
+
+    from mlel.tradeoff.methods import BoOptions
+
+    space = _two_family_space()
+    history = [Observation(c, u, e) for c, u, e in zip(space.sobol_design(4, 0), [0.5, 0.9, 0.6, 0.7], [1.0, 2.0, 3.0, 50.0])]
+    unfiltered = BoProposer(space, seed=3, init=4, options=replace(BoOptions(), pool_min_distance=0.0))
+    filtered = BoProposer(space, seed=3, init=4)
+    near = _closest_to_an_evaluation(space, unfiltered.candidate_pool(4, history), history)
+    assert (near < filtered.options.pool_min_distance).sum() >= 3  # perturbations that change next to nothing
+    kept = _closest_to_an_evaluation(space, filtered.candidate_pool(4, history), history)
+    assert kept.min() >= filtered.options.pool_min_distance
+    assert len(kept) == (near >= filtered.options.pool_min_distance).sum()  # nothing else dropped
+
+
 def test_family_kernel_keeps_a_family_level_and_nothing_across_families():
     import torch
 
