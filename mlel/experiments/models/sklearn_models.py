@@ -27,6 +27,9 @@ ESTIMATORS: dict[str, tuple[str, str, dict]] = {
     "gradient_boosting": ("sklearn.ensemble", "GradientBoostingClassifier", {}),
     "mlp": ("sklearn.neural_network", "MLPClassifier", {}),
 }
+# Accept n_jobs but ignore it: LogisticRegression's has had no effect since scikit-learn 1.8, which
+# warns on every fit when it is set. Their threads follow --threads through the BLAS/OpenMP limits.
+IGNORES_N_JOBS = frozenset({"logistic_regression"})
 
 # Attributes that hold what a fitted estimator learned (counted as its parameters).
 # KNN's model *is* its stored training set, so _fit_X counts too.
@@ -85,7 +88,7 @@ class SklearnTrainer(Trainer):
         kwargs = dict(ESTIMATORS[model][2])
         if "random_state" in valid:
             kwargs["random_state"] = seed
-        if "n_jobs" in valid and threads:
+        if "n_jobs" in valid and threads and model not in IGNORES_N_JOBS:
             kwargs["n_jobs"] = threads
         for flag, value, target in (("--epochs", epochs, "max_iter"), ("--batch-size", batch_size, "batch_size")):
             if value is None:
