@@ -32,12 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
-from mlel.tradeoff.search import Search, default_reference, hypervolume_curve, make_overhead_meter  # noqa: E402
+from mlel.tradeoff.search import (  # noqa: E402
+    EVALUATIONS_FILE, FRONT_FILE, Search, _read_records, default_reference, hypervolume_curve, make_overhead_meter)
 from mlel.tradeoff.space import FAMILIES, Candidate, Family, SearchSpace  # noqa: E402
 from mlel.tradeoff.space import Hyperparameter as H  # noqa: E402
 
 MODELS = ("random_forest", "gradient_boosting", "mlp", "knn", "svm", "logistic_regression")
 BEGIN, END = "<!-- BENCH:BEGIN -->", "<!-- BENCH:END -->"
+RUN_FILE = "bench-run.json"  # per run: its wall time, so that a later bench can reuse the run
 
 # Data sets where the trade-off is real: fits take 0.05-5 s and energies span three to four decades.
 # synthetic: 3000 x 40 binary make_classification (generated per seed), energy = training energy.
@@ -120,8 +122,28 @@ def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init:
     proposer = OptunaProposer(space, seed, init) if method == "optuna-tpe" else None
     t0 = time.perf_counter()
     outcome = search.run(evaluator, overhead_meter=make_overhead_meter(out), progress=False, proposer=proposer)
+    wall_s = time.perf_counter() - t0
+    (out / RUN_FILE).write_text(json.dumps({"wall_s": wall_s}))
     return {"dataset": dataset, "method": method, "seed": seed, "records": outcome.records,
-            "search_energy": outcome.search_energy, "wall_s": time.perf_counter() - t0}
+            "search_energy": outcome.search_energy, "wall_s": wall_s}
+
+
+def reuse_one(source: Path, work: Path, dataset: str, method: str, seed: int) -> dict:
+    """A finished run of an earlier bench, copied rather than run again (``--reuse``).
+
+    Its wall time is the run's own (``bench-run.json``) or, for runs made before that file existed,
+    the mean of its method in the source's ``bench.json``.
+    """
+    src, out = source / dataset / f"{method}-{seed}", work / dataset / f"{method}-{seed}"
+    if src.resolve() != out.resolve():
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(src, out)
+    if (out / RUN_FILE).exists():
+        wall_s = json.loads((out / RUN_FILE).read_text())["wall_s"]
+    else:
+        wall_s = json.loads((source / "bench.json").read_text())["datasets"][dataset]["methods"][method]["wall_s"]
+    return {"dataset": dataset, "method": method, "seed": seed, "records": _read_records(out / EVALUATIONS_FILE),
+            "search_energy": json.loads((out / FRONT_FILE).read_text())["search_energy"], "wall_s": wall_s}
 
 
 def main(argv=None) -> int:
@@ -140,6 +162,9 @@ def main(argv=None) -> int:
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"))
     ap.add_argument("--docs", type=Path, default=ROOT / "docs")
     ap.add_argument("--quick", action="store_true", help="1 data set, 1 seed, tiny budgets (a smoke test)")
+    ap.add_argument("--reuse", action="append", default=[], metavar="METHOD=DIR",
+                    help="take METHOD's runs from an earlier bench's work directory instead of running them "
+                         "(e.g. random=/tmp/mlel-bench-tradeoff-old after a change to bo only); repeatable")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Warnings only on the console: every run's lines would drown the progress bar. (A run lowers the
@@ -155,9 +180,17 @@ def main(argv=None) -> int:
             ap.error(f"unknown data set {d!r}; choose from {', '.join(DATASETS)}")
     plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget)]
     plan = [(m, b) for m, b in plan if b > 0]
+    reuse = {}
+    for item in args.reuse:
+        method, _, directory = item.partition("=")
+        if method not in dict(plan) or not directory or not (Path(directory) / "bench.json").is_file():
+            ap.error(f"--reuse {item!r}: expected METHOD=DIR with METHOD one of {', '.join(dict(plan))} "
+                     "and DIR an earlier bench's work directory (with bench.json)")
+        reuse[method] = Path(directory)
+    args.reused = {m: str(d) for m, d in reuse.items()}
 
     t_start = time.perf_counter()
-    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i) for i, dataset in enumerate(datasets)]
+    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse) for i, dataset in enumerate(datasets)]
     if args.jobs > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -180,13 +213,16 @@ def _run_dataset(job) -> list[dict]:
     """Every seed and method on one data set (one process per data set with ``--jobs``)."""
     from tqdm import tqdm
 
-    work, dataset, seeds, plan, init, position = job
+    work, dataset, seeds, plan, init, position, reuse = job
     runs = []
     with tqdm(total=seeds * sum(b for _, b in plan), desc=f"bench tradeoff {dataset}", unit="eval",
               position=position) as bar:
         for seed in range(seeds):
             for method, budget in plan:  # methods interleaved per seed: they see the same machine load
-                runs.append(run_one(work, dataset, method, seed, budget, init))
+                if method in reuse:
+                    runs.append(reuse_one(reuse[method], work, dataset, method, seed))
+                else:
+                    runs.append(run_one(work, dataset, method, seed, budget, init))
                 bar.update(budget)
     return runs
 
@@ -197,7 +233,7 @@ def summarise(runs, datasets, plan, args) -> dict:
     out = {"datasets": {}, "settings": {"seeds": args.seeds, "init": args.init, "plan": plan, "models": MODELS,
                                         "jobs": args.jobs, "datasets": {d: DATASETS[d] for d in datasets},
                                         "train_min_duration_s": TRAIN_MIN_DURATION_S,
-                                        "infer_min_duration_s": INFER_MIN_DURATION_S}}
+                                        "infer_min_duration_s": INFER_MIN_DURATION_S, "reused": args.reused}}
     img = args.docs / "img" / "tradeoff"
     img.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -271,6 +307,10 @@ def write_docs(report: dict, docs: Path, datasets, plan) -> None:
     body = (f"{BEGIN}\n_Generated by `bench/tradeoff.py` in {report['elapsed_s'] / 60:.1f} min; "
             f"{report['settings']['seeds']} seeds per data set, initial design {report['settings']['init']}; "
             f"pooled reference points: {refs}._\n\n{report['table_md']}\n{END}")
+    reused = report["settings"].get("reused")
+    if reused:
+        body = body.replace("._\n\n", "; runs of " + ", ".join(f"`{m}` reused from `{d}`" for m, d in reused.items())
+                            + " (not run again)._\n\n", 1)
     doc.write_text(text[:text.index(BEGIN)] + body + text[text.index(END) + len(END):])
 
 

@@ -208,11 +208,14 @@ class BoProposer:
 
         Per family: a scrambled Sobol sample of its columns (global exploration) plus Gaussian
         perturbations of a few of its own Pareto-optimal evaluations (local refinement, like the
-        perturbation pools of TuRBO and SAASBO), each snapped to what would be evaluated (integers
-        rounded); candidates within ``pool_min_distance`` of an evaluation of their family, in every
-        one of its columns, are dropped as repeats of it. Maximising over a pool rather than by gradient keeps the proposals away from the
-        corners of the box, where a GP fitted to a handful of points is most uncertain and a
-        gradient optimiser of expected improvement tends to end up.
+        perturbation pools of TuRBO and SAASBO; reflected at the ends of the range), each snapped
+        to what would be evaluated (integers rounded); candidates within ``pool_min_distance`` of an
+        evaluation of their family, in every one of its columns, are dropped as repeats of it.
+        Maximising over a pool rather than by gradient keeps the proposals away from the corners of
+        the box, where a GP fitted to a handful of points is most uncertain and a gradient optimiser
+        of expected improvement tends to end up. (It does not keep them off the edges: in a 10-seed
+        bench 44 % of the guided evaluations had a hyperparameter within 2 % of an end of its range,
+        against 12 % of random search's draws; see docs/tradeoff.md.)
         """
         from scipy.stats import qmc
 
@@ -249,7 +252,7 @@ class BoProposer:
                 sigma = rng.choice([0.05, 0.1, 0.2], size=(n, 1))
                 mask = rng.random((n, d)) < min(1.0, 2.0 / d)  # perturb about two coordinates at a time
                 mask[np.arange(n), rng.integers(d, size=n)] = True
-                add(model, np.clip(centre + mask * rng.normal(0.0, 1.0, (n, d)) * sigma, 0.0, 1.0))
+                add(model, reflect_into_unit(centre + mask * rng.normal(0.0, 1.0, (n, d)) * sigma))
         return np.asarray(list(rows.values()), dtype=float).reshape(-1, self.space.dim)
 
     def _centres(self, model: str, history: Sequence[Observation]) -> list[np.ndarray]:
@@ -264,6 +267,15 @@ class BoProposer:
         best = sorted((o_ for o_, m in zip(zip(objs, own), mask) if m), key=lambda t: -t[0][0])
         cols = self.space.family_columns(model)
         return [self.space.encode(h.candidate)[cols] for _, h in best]
+
+
+def reflect_into_unit(u: np.ndarray) -> np.ndarray:
+    """Fold values back into [0, 1] at its ends (-0.3 -> 0.3, 1.2 -> 0.8).
+
+    Clipping instead put every perturbation that crossed a bound exactly on it: a quarter of the
+    guided evaluations of a 10-seed bench had a hyperparameter at the very end of its range.
+    """
+    return 1.0 - np.abs(1.0 - np.abs(u) % 2.0)
 
 
 def family_kernel(space: SearchSpace):

@@ -150,3 +150,17 @@ def test_hypervolume_figure_zoom_panel_fits_the_late_curves():
     assert 1.8 < lo < 1.85 and 1.91 < hi < 1.95  # late values only, with a margin
     assert full.get_ylim()[0] < 0.5  # the full panel keeps everything
     assert len(hypervolume_figure(curves).axes) == 1
+
+
+def test_perturbations_are_reflected_at_the_ends_of_the_range_not_piled_on_them():
+    from mlel.tradeoff.methods import reflect_into_unit
+
+    assert reflect_into_unit(np.array([-0.3, 0.0, 0.2, 1.0, 1.2, 2.3])) == pytest.approx([0.3, 0.0, 0.2, 1.0, 0.8, 0.3])
+    # a family's best point near the lower end of its one column: its perturbations stay inside the
+    # range (clipping made the end itself a candidate, the one the acquisition tended to pick)
+    space = SearchSpace([Family("a", (Hyperparameter("x", 0, 1),)), Family("b", (Hyperparameter("y", 0, 1),))])
+    history = [Observation(Candidate("a", {"x": 0.02}), 0.9, 1.0), Observation(Candidate("b", {"y": 0.5}), 0.5, 2.0)]
+    pool = BoProposer(space, seed=0, init=2).candidate_pool(2, history)
+    x = pool[pool[:, 0] == 0][:, space.family_columns("a")[0]]
+    assert (x <= 0.05).sum() > 20  # many perturbations close to the evaluated point ...
+    assert x.min() > 0.0  # ... none on the end of the range
