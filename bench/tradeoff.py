@@ -153,7 +153,8 @@ def main(argv=None) -> int:
                     help="data sets run in parallel processes (default: 1; more skews the comparison: energy is "
                          "estimated from machine-wide load, which drops when one data set finishes first)")
     ap.add_argument("--seeds", type=int, default=10,
-                    help="seeds per data set (default 10: with 5, the standard error of the mean hypervolume was larger than the difference between bo and random on digits)")
+                    help="seeds per data set (default 10: with 5, the standard error of the mean hypervolume "
+                         "was larger than the difference between bo and random)")
     ap.add_argument("--init", type=int, default=len(MODELS),
                     help="initial design of bo, startup trials of TPE (default: one per family, as the search's own default)")
     ap.add_argument("--bo-budget", type=int, default=20)

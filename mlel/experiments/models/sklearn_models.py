@@ -27,8 +27,9 @@ ESTIMATORS: dict[str, tuple[str, str, dict]] = {
     "gradient_boosting": ("sklearn.ensemble", "GradientBoostingClassifier", {}),
     "mlp": ("sklearn.neural_network", "MLPClassifier", {}),
 }
-# Accept n_jobs but ignore it: LogisticRegression's has had no effect since scikit-learn 1.8, which
-# warns on every fit when it is set. Their threads follow --threads through the BLAS/OpenMP limits.
+# Estimators that take n_jobs but ignore it (LogisticRegression's has had no effect since scikit-learn
+# 1.8, which warns on every fit when it is set); their threads follow --threads through the BLAS/OpenMP
+# limits.
 IGNORES_N_JOBS = frozenset({"logistic_regression"})
 
 # Attributes that hold what a fitted estimator learned (counted as its parameters).
