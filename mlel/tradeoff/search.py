@@ -196,8 +196,8 @@ class Search:
         }
         search_file = output_dir / SEARCH_FILE
         if search_file.exists():
-            old = _read_meta(search_file)
-            records = _read_records(output_dir / EVALUATIONS_FILE)
+            old = read_meta(search_file)
+            records = read_records(output_dir / EVALUATIONS_FILE)
             if not resume:
                 raise UserInputError(
                     f"{output_dir} already holds a search ({len(records)} evaluations); "
@@ -384,7 +384,7 @@ def _front_point(r: dict) -> dict:
     }
 
 
-def _read_meta(path: Path) -> dict:
+def read_meta(path: Path) -> dict:
     try:
         meta = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -394,7 +394,7 @@ def _read_meta(path: Path) -> dict:
     return meta
 
 
-def _read_records(path: Path) -> list[dict]:
+def read_records(path: Path) -> list[dict]:
     if not path.exists():
         return []
     out = []
