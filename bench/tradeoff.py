@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
 from mlel.tradeoff.search import (  # noqa: E402
-    EVALUATIONS_FILE, FRONT_FILE, Search, read_records, default_reference, hypervolume_curve, make_overhead_meter)
+    EVALUATIONS_FILE, FRONT_FILE, Search, read_records, default_reference, hypervolume_curve, make_overhead_meter,
+    hypervolume_curve_on_test)
 from mlel.tradeoff.space import FAMILIES, Candidate, Family, SearchSpace  # noqa: E402
 from mlel.tradeoff.space import Hyperparameter as H  # noqa: E402
 
@@ -58,6 +59,10 @@ DATASETS = {
 # runs) and 0.25 s inference windows by 8 %; with 0.5 s and 1 s windows both vary by about 3 %.
 TRAIN_MIN_DURATION_S = 0.5
 INFER_MIN_DURATION_S = 1.0
+# Configurations are chosen on this fraction of the training split and the fronts are scored on the
+# test split (``--validation-size``). Chosen and scored on the test split, the comparison rewards
+# holding more draws on the cheapest family's plateau, whose test accuracy jitters by a few samples.
+VALIDATION_SIZE = 0.2
 
 
 def bench_space() -> SearchSpace:
@@ -105,19 +110,20 @@ class OptunaProposer:
         return Candidate(model, values)
 
 
-def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init: int) -> dict:
+def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init: int,
+            validation_size: float = VALIDATION_SIZE) -> dict:
     space = bench_space()
     spec = DATASETS[dataset]
     out = work / dataset / f"{method}-{seed}"
     shutil.rmtree(out, ignore_errors=True)  # every bench run starts fresh
     search = Search.open(out, space, method=method, budget=budget, init=init, seed=seed,
                          description={"dataset": dataset, "objective": "accuracy", **spec,
-                                      "train_min_duration_s": TRAIN_MIN_DURATION_S,
+                                      "train_min_duration_s": TRAIN_MIN_DURATION_S, "validation_size": validation_size,
                                       "infer_min_duration_s": INFER_MIN_DURATION_S if spec["energy"] != "train" else None})
     evaluator = ExperimentEvaluator(ExperimentSettings(
         dataset=dataset, output_dir=out / "experiments", search_id=search.search_id, seed=seed, threads=1,
         monitor_interval_s=0.1, energy=spec["energy"], train_min_duration_s=TRAIN_MIN_DURATION_S,
-        infer_min_duration_s=INFER_MIN_DURATION_S,
+        infer_min_duration_s=INFER_MIN_DURATION_S, validation_size=validation_size,
         n_samples=spec.get("n_samples", 1000), n_features=spec.get("n_features", 20))).bind(space)
     proposer = OptunaProposer(space, seed, init) if method == "optuna-tpe" else None
     t0 = time.perf_counter()
@@ -162,6 +168,9 @@ def main(argv=None) -> int:
     ap.add_argument("--bo-budget", type=int, default=20)
     ap.add_argument("--random-budget", type=int, default=60)
     ap.add_argument("--optuna-budget", type=int, default=20)
+    ap.add_argument("--validation-size", type=float, default=VALIDATION_SIZE,
+                    help=f"choose on this fraction of the training split, score the fronts on the test split "
+                         f"(default: {VALIDATION_SIZE}; 0: choose and score on the test split)")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"))
     ap.add_argument("--docs", type=Path, default=ROOT / "docs")
     ap.add_argument("--quick", action="store_true", help="1 data set, 1 seed, tiny budgets (a smoke test)")
@@ -190,6 +199,11 @@ def main(argv=None) -> int:
             ap.error(f"--reuse {item!r}: expected METHOD=DIR with METHOD one of {', '.join(dict(plan))}")
         missing = [f"{d}/{method}-{s}" for d in datasets for s in range(args.seeds)
                    if not (Path(directory) / d / f"{method}-{s}" / FRONT_FILE).is_file()]
+        other = [f"{d}/{method}-{s}" for d in datasets for s in range(args.seeds) if not missing and
+                 json.loads((Path(directory) / d / f"{method}-{s}" / "search.json").read_text()).get("validation_size", 0.0)
+                 != args.validation_size]
+        if other:
+            ap.error(f"--reuse {item!r}: {other[0]} was not made with --validation-size {args.validation_size}")
         if missing:
             ap.error(f"--reuse {item!r}: {directory} has no finished run {missing[0]} "
                      f"({len(missing)} of {len(datasets) * args.seeds} missing); expected an earlier bench's work directory")
@@ -197,7 +211,8 @@ def main(argv=None) -> int:
     args.reused = {m: str(d) for m, d in reuse.items()}
 
     t_start = time.perf_counter()
-    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse) for i, dataset in enumerate(datasets)]
+    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse, args.validation_size)
+            for i, dataset in enumerate(datasets)]
     if args.jobs > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -220,7 +235,7 @@ def _run_dataset(job) -> list[dict]:
     """Every seed and method on one data set (one process per data set with ``--jobs``)."""
     from tqdm import tqdm
 
-    work, dataset, seeds, plan, init, position, reuse = job
+    work, dataset, seeds, plan, init, position, reuse, validation_size = job
     runs = []
     with tqdm(total=seeds * sum(b for _, b in plan), desc=f"bench tradeoff {dataset}", unit="eval",
               position=position) as bar:
@@ -229,33 +244,41 @@ def _run_dataset(job) -> list[dict]:
                 if method in reuse:
                     runs.append(reuse_one(reuse[method], work, dataset, method, seed))
                 else:
-                    runs.append(run_one(work, dataset, method, seed, budget, init))
+                    runs.append(run_one(work, dataset, method, seed, budget, init, validation_size))
                 bar.update(budget)
     return runs
 
 
 def summarise(runs, datasets, plan, args) -> dict:
+    """Per data set and method: hypervolume curves (mean, std) against one pooled reference point,
+    the energy and time the searches spent, the figures, the table and the verdict.
+
+    With a validation part the curves are ``test`` (the fronts chosen on validation, scored with their
+    test utilities; the verdict's measure) and ``chosen`` (the same fronts on the validation utilities
+    they were chosen by); without one, only ``chosen`` (chosen and scored on the test split)."""
     from mlel.tradeoff.plots import save_hypervolume_plot
 
     out = {"datasets": {}, "settings": {"seeds": args.seeds, "init": args.init, "plan": plan, "models": MODELS,
                                         "jobs": args.jobs, "datasets": {d: DATASETS[d] for d in datasets},
                                         "train_min_duration_s": TRAIN_MIN_DURATION_S,
-                                        "infer_min_duration_s": INFER_MIN_DURATION_S, "reused": args.reused}}
+                                        "infer_min_duration_s": INFER_MIN_DURATION_S, "reused": args.reused,
+                                        "validation_size": args.validation_size}}
+    measures = ["test", "chosen"] if args.validation_size else ["chosen"]
     img = args.docs / "img" / "tradeoff"
     img.mkdir(parents=True, exist_ok=True)
     rows = []
     for dataset in datasets:
         these = [r for r in runs if r["dataset"] == dataset]
         done = [e for r in these for e in r["records"] if e["status"] == "complete"]
-        ref = default_reference([e["utility"] for e in done], [e["energy_j"] for e in done])
-        curves, bands, stats = {}, {}, {}
+        energies = [e["energy_j"] for e in done]
+        refs = {"chosen": default_reference([e["utility"] for e in done], energies)}
+        if "test" in measures:
+            refs["test"] = default_reference([e["test_utility"] for e in done], energies)
+        curve_of = {"chosen": hypervolume_curve, "test": hypervolume_curve_on_test}
+        stats = {}
         for method, budget in plan:
-            per_seed = [hypervolume_curve(r["records"], ref) for r in these if r["method"] == method]
-            arr = np.array(per_seed, dtype=float)
-            curves[method], bands[method] = arr.mean(axis=0).tolist(), arr.std(axis=0).tolist()
             mr = [r for r in these if r["method"] == method]
             stats[method] = {
-                "hv_mean": arr.mean(axis=0).tolist(), "hv_std": arr.std(axis=0).tolist(),
                 "evaluations_j": float(np.mean([r["search_energy"]["evaluations_j"] for r in mr])),
                 "optimiser_j": float(np.mean([r["search_energy"]["optimiser_j"] or 0.0 for r in mr])),
                 "optimiser_time_s": float(np.mean([r["search_energy"]["optimiser_time_s"] for r in mr])),
@@ -263,34 +286,76 @@ def summarise(runs, datasets, plan, args) -> dict:
                 "failed": int(sum(r["search_energy"]["failed_evaluations_not_counted"] for r in mr)),
                 "provenance": sorted({r["search_energy"]["provenance"] for r in mr if r["search_energy"]["provenance"]}),
             }
-        save_hypervolume_plot(img / f"hv_{dataset}.png", curves,
-                              title=f"{dataset}: mean hypervolume over {args.seeds} seeds (band: +-1 std)", bands=bands,
-                              zoom_from=min(10, max(1, args.bo_budget // 2)))
-        _front_plot(img / f"front_{dataset}.png", these, dataset)
-        out["datasets"][dataset] = {"reference": {"utility": ref[0], "energy_j": ref[1]}, "methods": stats}
-        for method, budget in plan:
-            s = stats[method]
-            at = lambda k: (s["hv_mean"][k - 1], s["hv_std"][k - 1]) if len(s["hv_mean"]) >= k else (float("nan"), 0.0)  # noqa: E731
-            rows.append((dataset, method, budget, at(20), at(budget), s))
-    lines = ["| data set | method | evaluations | hypervolume after 20 | hypervolume at end | energy of evaluations (J) | optimiser energy (J) | optimiser time (s) | wall time per search (s) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for dataset, method, budget, h20, hend, s in rows:
-        lines.append(f"| {dataset} | {method} | {budget} | {h20[0]:.4f} +- {h20[1]:.4f} | {hend[0]:.4f} +- {hend[1]:.4f} | "
-                     f"{s['evaluations_j']:.1f} | {s['optimiser_j']:.1f} | {s['optimiser_time_s']:.1f} | {s['wall_s']:.0f} |")
+            for m in measures:
+                arr = np.array([curve_of[m](r["records"], refs[m]) for r in mr], dtype=float)
+                stats[method][m] = {"hv_mean": arr.mean(axis=0).tolist(), "hv_std": arr.std(axis=0).tolist(),
+                                    "hv_per_seed": arr.tolist()}
+        for m in measures:
+            what = {"test": "fronts chosen on validation, scored on the test split",
+                    "chosen": "on the accuracy the fronts were chosen by"}[m] if args.validation_size else ""
+            save_hypervolume_plot(img / f"hv_{dataset}{'' if m == measures[0] else '_' + m}.png",
+                                  {k: v[m]["hv_mean"] for k, v in stats.items()},
+                                  title=f"{dataset}: mean hypervolume over {args.seeds} seeds (band: +-1 std)"
+                                        + (f"\n{what}" if what else ""),
+                                  bands={k: v[m]["hv_std"] for k, v in stats.items()},
+                                  zoom_from=min(10, max(1, args.bo_budget // 2)))
+        _front_plot(img / f"front_{dataset}.png", these, dataset,
+                    "validation accuracy" if args.validation_size else "accuracy")
+        out["datasets"][dataset] = {"reference": {"utility": refs[measures[0]][0], "energy_j": refs[measures[0]][1]},
+                                    "references": {m: {"utility": refs[m][0], "energy_j": refs[m][1]} for m in measures},
+                                    "methods": stats}
+        rows += [(dataset, method, budget, stats[method]) for method, budget in plan]
+    head = {"test": "test hypervolume", "chosen": "validation hypervolume" if args.validation_size else "hypervolume"}
+    cols = [f"{head[m]} {k}" for m in measures for k in ("after 20", "at end")]
+    lines = ["| data set | method | evaluations | " + " | ".join(cols) + " | energy of evaluations (J) | "
+             "optimiser energy (J) | optimiser time (s) | wall time per search (s) |",
+             "|---|---|---:|" + "---:|" * (len(cols) + 4)]
+    for dataset, method, budget, s in rows:
+        cells = [_mean_std(s[m], k) for m in measures for k in (20, budget)]
+        lines.append(f"| {dataset} | {method} | {budget} | " + " | ".join(cells) + f" | {s['evaluations_j']:.1f} | "
+                     f"{s['optimiser_j']:.1f} | {s['optimiser_time_s']:.1f} | {s['wall_s']:.0f} |")
     verdict = []
     for d in datasets:
         methods = out["datasets"][d]["methods"]
         if "bo" not in methods or "random" not in methods:
             continue
-        bo_curve, rnd_curve = methods["bo"]["hv_mean"], methods["random"]["hv_mean"]
-        bo20, rnd_final = bo_curve[min(19, len(bo_curve) - 1)], rnd_curve[-1]
-        n = evaluations_to_reach(bo_curve, rnd_final)
-        reach = (f"bo's mean reaches it after {n} evaluations" if n is not None
-                 else f"bo's mean does not reach it within its {len(bo_curve)} evaluations")
-        verdict.append(f"- {d}: bo after 20 = {bo20:.4f}, random after {len(rnd_curve)} = {rnd_final:.4f}: "
-                       f"target {'met' if bo20 >= rnd_final else 'NOT met'}; {reach}")
-    out["table_md"] = "\n".join(lines) + "\n\n" + "\n".join(verdict)
+        for m in measures:
+            bo_curve, rnd_curve = methods["bo"][m]["hv_mean"], methods["random"][m]["hv_mean"]
+            bo20, rnd_final = bo_curve[min(19, len(bo_curve) - 1)], rnd_curve[-1]
+            n = evaluations_to_reach(bo_curve, rnd_final)
+            reach = (f"bo's mean reaches it after {n} evaluations" if n is not None
+                     else f"bo's mean does not reach it within its {len(bo_curve)} evaluations")
+            bo_seeds = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
+            rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
+            diff = bo_seeds - rnd_seeds
+            paired = (f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
+                      f"(standard error), bo ahead in {int((diff >= 0).sum())} of {len(diff)}" if len(diff) > 1 else "")
+            verdict.append(f"- {d}, {head[m]}: bo after 20 = {bo20:.4f}, random after {len(rnd_curve)} = {rnd_final:.4f} "
+                           f"({100 * bo20 / rnd_final:.1f} %): target {'met' if bo20 >= rnd_final else 'NOT met'}; "
+                           f"{reach}" + (f"; {paired}" if paired else ""))
+    out["table_md"] = "\n".join(lines) + "\n\n" + "\n".join(verdict) + "\n\n" + per_seed_table(out, datasets, plan, measures[0], head[measures[0]])
     return out
+
+
+def per_seed_table(report: dict, datasets, plan, measure: str, name: str) -> str:
+    """Each seed's hypervolume after 20 evaluations and at the end, per method (``measure``'s curves)."""
+    cols = [(m, k) for m, b in plan for k in sorted({min(20, b), b})]
+    lines = [f"Per seed, {name}:", "",
+             "| data set | seed | " + " | ".join(f"{m} after {k}" for m, k in cols) + " |",
+             "|---|---:|" + "---:|" * len(cols)]
+    for d in datasets:
+        methods = report["datasets"][d]["methods"]
+        for seed in range(report["settings"]["seeds"]):
+            cells = [f"{methods[m][measure]['hv_per_seed'][seed][k - 1]:.4f}" for m, k in cols]
+            lines.append(f"| {d} | {seed} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _mean_std(stat: dict, k: int) -> str:
+    """'mean +- std' of a hypervolume curve after ``k`` evaluations (nan if the curve is shorter)."""
+    if len(stat["hv_mean"]) < k:
+        return "nan"
+    return f"{stat['hv_mean'][k - 1]:.4f} +- {stat['hv_std'][k - 1]:.4f}"
 
 
 def evaluations_to_reach(curve, target: float) -> int | None:
@@ -298,7 +363,7 @@ def evaluations_to_reach(curve, target: float) -> int | None:
     return next((i + 1 for i, v in enumerate(curve) if v >= target), None)
 
 
-def _front_plot(path: Path, runs, dataset: str) -> None:
+def _front_plot(path: Path, runs, dataset: str, objective: str) -> None:
     """All evaluations of one data set (every method and seed) and their pooled front."""
     from mlel.pareto import pareto_mask
     from mlel.tradeoff.plots import save_front_plot
@@ -306,7 +371,7 @@ def _front_plot(path: Path, runs, dataset: str) -> None:
     done = [e for r in runs for e in r["records"] if e["status"] == "complete"]
     mask = pareto_mask([(e["utility"], e["energy_j"]) for e in done], maximize=[True, False])
     front = sorted([dict(e, model=e["candidate"]["model"]) for e, m in zip(done, mask) if m], key=lambda e: e["energy_j"])
-    save_front_plot(path, done, front, {"dataset": dataset, "method": "all methods and seeds", "objective": "accuracy",
+    save_front_plot(path, done, front, {"dataset": dataset, "method": "all methods and seeds", "objective": objective,
                                         "energy": DATASETS[dataset]["energy"]})
 
 
@@ -317,12 +382,15 @@ def write_docs(report: dict, docs: Path, datasets, plan) -> None:
     text = doc.read_text()
     if BEGIN not in text or END not in text:
         return
-    refs = "; ".join(f"{d}: accuracy {v['reference']['utility']:.3f}, {v['reference']['energy_j']:.3g} J"
-                     for d, v in report["datasets"].items())
+    refs = "; ".join(f"{d}{' ' + m if len(v['references']) > 1 else ''}: accuracy {r['utility']:.3f}, {r['energy_j']:.3g} J"
+                     for d, v in report["datasets"].items() for m, r in v["references"].items())
+    vsize = report["settings"]["validation_size"]
+    chosen = (f"chosen on {vsize:g} of each training split (validation), fronts scored on the test split"
+              if vsize else "chosen and scored on the test split")
     reused = report["settings"].get("reused") or {}
     reused = "; runs of " + ", ".join(f"`{m}` reused from `{d}`" for m, d in reused.items()) + " (not run again)" if reused else ""
     body = (f"{BEGIN}\n_Generated by `bench/tradeoff.py` in {report['elapsed_s'] / 60:.1f} min; "
-            f"{report['settings']['seeds']} seeds per data set, initial design {report['settings']['init']}; "
+            f"{report['settings']['seeds']} seeds per data set, initial design {report['settings']['init']}; {chosen}; "
             f"pooled reference points: {refs}{reused}._\n\n{report['table_md']}\n{END}")
     doc.write_text(text[:text.index(BEGIN)] + body + text[text.index(END) + len(END):])
 

@@ -82,6 +82,21 @@ class HeldOutSplit:
             raise SchemaError(f"cannot read the held-out split {str(path)!r}: {exc}") from exc
 
 
+def hold_out_validation(data: Dataset, size: float, seed: int) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """Split a validation part (fraction ``size``, stratified, ``seed``) off the training split.
+
+    Returns the data set with the smaller training split, and the validation features and labels.
+    The test split is untouched. The features' scaling stays the one fitted on the whole training
+    split. Used to choose configurations (``mlel.tradeoff``) without looking at the test split.
+    """
+    import dataclasses
+
+    if not 0.0 < float(size) < 1.0:
+        raise UserInputError(f"The 'validation_size' parameter must be a fraction between 0 and 1; got {size!r}")
+    X_fit, X_val, y_fit, y_val = _split(data.X_train, data.y_train, seed=seed, test_size=size)
+    return dataclasses.replace(data, X_train=X_fit, y_train=y_fit), X_val, y_val
+
+
 def dataset_slug(name: str) -> str:
     """A file-name-safe short name: ``csv:/data/heart disease.csv`` -> ``csv-heart_disease``."""
     if name.startswith(CSV_PREFIX):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mlel.errors import UserInputError
 from mlel.experiments import common
-from mlel.experiments.datasets import Dataset, HeldOutSplit, load_dataset
+from mlel.experiments.datasets import Dataset, HeldOutSplit, hold_out_validation, load_dataset
 from mlel.experiments.folder import (CONFIG_FILE, CONFIG_SCHEMA, PLATFORM_FILE, RESULTS_FILE, SPLIT_FILE,
                                      ExperimentFolder, ExperimentOutcome, check_output_dir, now_iso)
 from mlel.experiments.models import DataShape, Trainer, make_trainer
@@ -53,6 +53,7 @@ class TrainConfig:
     n_samples: int = 1000
     n_features: int = 20
     test_size: float = 0.25
+    validation_size: float = 0.0  # fraction of the training split held out and scored separately (0: none)
     cv_folds: int | None = None
     extra_config: dict = field(default_factory=dict)
     progress: bool = True
@@ -83,6 +84,8 @@ def _validate(cfg: TrainConfig) -> None:
         raise UserInputError(f"The 'monitor_interval_s' parameter must be at most 3600 s; got {interval!r}")
     common.validate_positive("baseline_s", cfg.baseline_s, allow_zero=True)
     common.validate_positive("min_duration_s", cfg.min_duration_s, allow_zero=True)
+    if not 0.0 <= cfg.validation_size < 1.0:
+        raise UserInputError(f"The 'validation_size' parameter must be a fraction from 0 (none) to below 1; got {cfg.validation_size!r}")
     if cfg.cv_folds is not None and (isinstance(cfg.cv_folds, bool) or not isinstance(cfg.cv_folds, int) or cfg.cv_folds < 2):
         raise UserInputError(f"The 'cv_folds' parameter must be an integer >= 2; got {cfg.cv_folds!r}")
     if not isinstance(cfg.params, dict):
@@ -99,6 +102,9 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
     check_output_dir(cfg.output_dir)
     data = load_dataset(cfg.dataset, seed=cfg.seed, test_size=cfg.test_size, n_samples=cfg.n_samples,
                         n_features=cfg.n_features, target=cfg.target)
+    holdout = hold_out_validation(data, cfg.validation_size, cfg.seed) if cfg.validation_size else None
+    if holdout:
+        data = holdout[0]
     trainer = make_trainer(cfg.model, cfg.backend, shape=DataShape(data.n_features, data.n_classes, data.image_shape),
                            params=cfg.params, seed=cfg.seed, threads=cfg.threads, epochs=cfg.epochs,
                            batch_size=cfg.batch_size, device=cfg.device)
@@ -130,6 +136,11 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
             eval_s = time.perf_counter() - eval_start
         measurement = window.result.per_repeat(fits)
         metrics = common.classification_metrics(data.y_test, y_pred)
+        validation = None
+        if holdout:
+            _, X_val, y_val = holdout
+            validation = {"size": cfg.validation_size, "n_samples": int(len(y_val)),
+                          "metrics": common.classification_metrics(y_val, trainer.predict(X_val))}
         stats = trainer.stats()
         trainer.save(folder.path)
         HeldOutSplit(data.X_test, data.y_test, data.classes, data.image_shape).save(folder.path / SPLIT_FILE)
@@ -139,12 +150,14 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
             "durations_s": {"total": time.perf_counter() - started_s, "measured": measurement.duration_s,
                             "evaluate": eval_s},
             "n_samples": {"train": int(len(data.y_train)), "test": int(len(data.y_test)),
-                          "measured": int(len(data.y_train))},
+                          "measured": int(len(data.y_train)),
+                          **({"validation": int(len(holdout[2]))} if holdout else {})},
             "per_sample": None,
             "fits": {"count": fits, "min_duration_s": cfg.min_duration_s, "window_s": window.result.duration_s,
                      "window_energy_j": window.result.total_energy_j},
             **common.measurement_records(measurement, baseline, country, cfg.monitor_interval_s, folder),
             "cross_validation": cv,
+            "validation": validation,
         }
         folder.write_json(RESULTS_FILE, results)
         folder.mark_complete()
@@ -196,6 +209,7 @@ def _config(cfg: TrainConfig, data: Dataset, trainer: Trainer, country: str | No
         "min_duration_s": cfg.min_duration_s,
         "country": country or default_country(),
         "test_size": cfg.test_size,
+        "validation_size": cfg.validation_size,
         "cv_folds": cfg.cv_folds,
         "dataset_info": data.info,
         "meters": [m.name for m in meters],

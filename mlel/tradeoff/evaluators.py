@@ -30,7 +30,7 @@ DEFAULT_INFER_MIN_DURATION_S = 0.5  # infer modes: the inference run predicts th
 class Evaluation:
     """The outcome of one evaluated configuration."""
 
-    utility: float  # the objective to maximise (accuracy or weighted F1)
+    utility: float  # the objective to maximise (accuracy or weighted F1), on the split the search chooses on
     energy_j: float  # the energy objective to minimise (see ``ExperimentEvaluator`` for what it covers)
     time_s: float
     provenance: Provenance
@@ -38,6 +38,7 @@ class Evaluation:
     folders: tuple[str, ...] = ()  # experiment folders this evaluation wrote
     metrics: dict = field(default_factory=dict)
     spent_energy_j: float | None = None  # what running it cost (>= energy_j for infer, which extrapolates)
+    test_utility: float | None = None  # the same objective on the test split, when ``utility`` is a validation figure
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +50,7 @@ class Evaluation:
             "folders": list(self.folders),
             "metrics": dict(self.metrics),
             "spent_energy_j": self.spent_energy_j if self.spent_energy_j is not None else self.energy_j,
+            "test_utility": self.test_utility,
         }
 
 
@@ -117,6 +119,7 @@ class ExperimentSettings:
     infer_min_duration_s: float = DEFAULT_INFER_MIN_DURATION_S
     n_samples: int = 1000  # synthetic data set only: rows
     n_features: int = 20  # synthetic data set only: features
+    validation_size: float = 0.0  # > 0: choose on a validation part of the training split, report the test split too
 
 
 class ExperimentEvaluator:
@@ -130,6 +133,11 @@ class ExperimentEvaluator:
     * ``infer``: energy per prediction (J) of the inference run on the held-out split;
     * ``train+infer``: training energy + ``predictions`` x energy per prediction, i.e. the cost of
       training a model and then serving it for that many predictions.
+
+    The utility is the objective on the held-out test split or, with ``validation_size``, on that
+    fraction of the training split, held out before fitting; the test split's figure is then
+    ``test_utility``, which the search never sees: a front chosen on the test split flatters itself
+    (among many configurations of similar quality, the best test score is partly luck).
 
     Every run gets ``{"search_id", "search_index"}`` in its ``config.json`` so merged results can
     be grouped by search.
@@ -167,13 +175,15 @@ class ExperimentEvaluator:
             target=s.target,
             n_samples=s.n_samples,
             n_features=s.n_features,
+            validation_size=s.validation_size,
             extra_config=extra,
             progress=False,
         )
         train = run_training(train_cfg)
         tr = train.results
         metrics = dict(tr["metrics"])
-        utility = float(metrics[OBJECTIVES[s.objective]])
+        test_utility = float(metrics[OBJECTIVES[s.objective]])
+        utility = float(tr["validation"]["metrics"][OBJECTIVES[s.objective]]) if s.validation_size else test_utility
         train_energy = tr["energy"]
         train_e = float(train_energy["total_j"])
         train_t = float(tr["durations_s"].get("measured") or tr["durations_s"]["total"])
@@ -203,7 +213,8 @@ class ExperimentEvaluator:
         text = texts[0] if len(set(texts)) == 1 else "; ".join(dict.fromkeys(t for t in texts if t))
         if not (math.isfinite(energy_j) and energy_j > 0):
             log.warning("evaluation %d: energy %r is not positive; kept, but it cannot be on a log scale", index, energy_j)
-        return Evaluation(utility, energy_j, time_s, provenance, text, tuple(folders), metrics, spent)
+        return Evaluation(utility, energy_j, time_s, provenance, text, tuple(folders), metrics, spent,
+                          test_utility if s.validation_size else None)
 
 
 def _infer_config(InferConfig, train_folder, s: ExperimentSettings, extra: dict):

@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 SCHEMA = "mlel.tradeoff/1"
 SEARCH_FILE, EVALUATIONS_FILE, FRONT_FILE, HV_FILE = "search.json", "evaluations.jsonl", "front.json", "hypervolume.csv"
 # settings a resumed search must share with the one it continues (the budget may grow)
-RESUME_KEYS = ("method", "init", "seed", "models", "dataset", "objective", "energy")
+RESUME_KEYS = ("method", "init", "seed", "models", "dataset", "objective", "energy", "validation_size")
+RESUME_DEFAULTS = {"validation_size": 0.0}  # what a search.json written before the key existed meant
 
 
 def _now() -> str:
@@ -85,6 +86,24 @@ def hypervolume_curve(records: Sequence[dict], reference: tuple[float, float] | 
             us.append(r["utility"])
             es.append(r["energy_j"])
         out.append(hypervolume(us, es, reference))
+    return out
+
+
+def hypervolume_curve_on_test(records: Sequence[dict], reference: tuple[float, float] | None) -> list[float | None]:
+    """After each evaluation, the hypervolume of the front chosen on ``utility`` (a validation figure),
+    taken with each chosen point's ``test_utility``: what the front is worth on data the search never
+    saw. Unlike ``hypervolume_curve`` it can fall: a new point may displace one that did better on
+    the test split. None throughout when the records have no test utility (the search chose on the
+    test split itself)."""
+    if reference is None or not any(r.get("test_utility") is not None for r in records):
+        return [None] * len(records)
+    out, done = [], []
+    for r in records:
+        if r["status"] == "complete":
+            done.append(r)
+        mask = pareto_mask([(d["utility"], d["energy_j"]) for d in done], maximize=[True, False]) if done else []
+        chosen = [d for d, m in zip(done, mask) if m]
+        out.append(hypervolume([d["test_utility"] for d in chosen], [d["energy_j"] for d in chosen], reference))
     return out
 
 
@@ -169,6 +188,7 @@ class SearchOutcome:
     search_energy: dict
     interrupted: bool = False
     meta: dict = field(default_factory=dict)
+    test_hypervolumes: list[float | None] = field(default_factory=list)  # see hypervolume_curve_on_test
 
 
 class Search:
@@ -203,9 +223,10 @@ class Search:
                     f"{output_dir} already holds a search ({len(records)} evaluations); "
                     "pass --resume to continue it or choose another --output-dir")
             for key in RESUME_KEYS:
-                if key in meta and old.get(key) != meta.get(key):
+                before = old.get(key, RESUME_DEFAULTS.get(key))
+                if key in meta and before != meta.get(key):
                     raise UserInputError(
-                        f"--resume: {key} is {meta.get(key)!r} but the search in {output_dir} used {old.get(key)!r}")
+                        f"--resume: {key} is {meta.get(key)!r} but the search in {output_dir} used {before!r}")
             if reference is not None and old.get("reference") and old["reference"].get("rule") == "given":
                 if (old["reference"]["utility"], old["reference"]["energy_j"]) != tuple(reference):
                     raise UserInputError(f"--resume: the reference point differs from the search in {output_dir}")
@@ -315,6 +336,7 @@ class Search:
     def write_outputs(self, plots: bool = True) -> SearchOutcome:
         ref = self.reference
         curve = hypervolume_curve(self.records, ref)
+        test_curve = hypervolume_curve_on_test(self.records, ref)
         done = [r for r in self.records if r["status"] == "complete"]
         front: list[dict] = []
         if done:
@@ -333,6 +355,9 @@ class Search:
             "hypervolume": curve[-1] if curve else None,
             "hypervolume_units": "utility x decades of energy (log10 J), against the reference point",
             "hypervolume_after_each_evaluation": curve,
+            # chosen on a validation part (--validation-size): the front's hypervolume with its test utilities
+            "test_hypervolume": test_curve[-1] if test_curve else None,
+            "test_hypervolume_after_each_evaluation": test_curve,
             "search_energy": energy,
             "front": [_front_point(r) for r in front],
         }
@@ -349,7 +374,8 @@ class Search:
                 P.save_hypervolume_plot(self.output_dir / "hypervolume.png", {self.meta.get("method", "search"): curve})
             except Exception as exc:  # a plot must not lose the search
                 log.warning("could not draw the plots: %s", exc)
-        return SearchOutcome(self.output_dir, list(self.records), front_doc["front"], curve, ref, energy, meta=self.meta)
+        return SearchOutcome(self.output_dir, list(self.records), front_doc["front"], curve, ref, energy, meta=self.meta,
+                             test_hypervolumes=test_curve)
 
 
 def search_energy(records: Sequence[dict]) -> dict:
@@ -378,7 +404,8 @@ def search_energy(records: Sequence[dict]) -> dict:
 def _front_point(r: dict) -> dict:
     return {
         "index": r["index"], "model": r["candidate"]["model"], "values": r["candidate"]["values"],
-        "params": r["params"], "utility": r["utility"], "metrics": r.get("metrics", {}),
+        "params": r["params"], "utility": r["utility"], "test_utility": r.get("test_utility"),
+        "metrics": r.get("metrics", {}),
         "energy_j": r["energy_j"], "time_s": r["time_s"], "provenance": r["provenance"],
         "provenance_text": r.get("provenance_text"), "folders": r.get("folders", []),
     }

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from mlel.errors import UserInputError
-from mlel.experiments.datasets import HeldOutSplit, dataset_slug, has_header, load_dataset
+from mlel.experiments.datasets import HeldOutSplit, dataset_slug, has_header, hold_out_validation, load_dataset
 
 HEADED_CSV = """age,sex,chol,city,diagnosis
 63,male,233,berlin,yes
@@ -41,6 +41,19 @@ def test_the_split_depends_on_the_seed_only():
     a, b, c = load_dataset("wine", seed=3), load_dataset("wine", seed=3), load_dataset("wine", seed=4)
     assert np.array_equal(a.X_test, b.X_test)
     assert not np.array_equal(a.X_test, c.X_test)
+
+
+def test_validation_is_split_off_the_training_split_only():
+    data = load_dataset("wine", seed=2)
+    fit, X_val, y_val = hold_out_validation(data, 0.2, seed=2)
+    assert len(y_val) == int(np.ceil(len(data.y_train) * 0.2)) and len(fit.y_train) + len(y_val) == len(data.y_train)
+    assert set(np.unique(y_val)) == set(range(3))                          # stratified
+    assert np.array_equal(fit.X_test, data.X_test)                         # the test split is untouched
+    rows = {tuple(r) for r in data.X_train}
+    assert {tuple(r) for r in X_val} <= rows and {tuple(r) for r in fit.X_train} <= rows
+    assert not {tuple(r) for r in X_val} & {tuple(r) for r in fit.X_train}
+    with pytest.raises(UserInputError, match="validation_size"):
+        hold_out_validation(data, 1.0, seed=2)
 
 
 def test_synthetic_size_follows_the_arguments():

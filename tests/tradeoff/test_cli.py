@@ -69,6 +69,7 @@ def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_ro
     (["--reference", "high"], "UTILITY,ENERGY_J"),
     (["--train-min-duration", "-1"], "--train-min-duration"),
     (["--infer-min-duration", "-0.5"], "--infer-min-duration"),
+    (["--validation-size", "1"], "--validation-size"),
 ])
 def test_bad_arguments(tmp_path, capsys, extra, expected):
     assert _run(["--dataset", "iris", "--output-dir", str(tmp_path / "s"), *extra]) == 2
@@ -116,3 +117,29 @@ def test_synthetic_size_reaches_every_run(tmp_path):
         assert r["spent_energy_j"] == pytest.approx(results["fits"]["window_energy_j"]) and r["spent_energy_j"] > r["energy_j"]
     search = json.loads((out / "search.json").read_text())
     assert search["n_samples"] == 80 and search["train_min_duration_s"] == 0.1 and search["infer_min_duration_s"] is None
+
+
+def test_validation_size_chooses_on_a_validation_part_and_reports_the_test_split(tmp_path, capsys):
+    out = tmp_path / "val"
+    args = ["--dataset", "synthetic", "--n-samples", "80", "--n-features", "5", "--budget", "3", "--init", "2",
+            "--method", "random", "--models", "naive_bayes,knn", "--output-dir", str(out), "--no-progress",
+            "--train-min-duration", "0", "--validation-size", "0.25"]
+    assert _run(args) == 0
+    assert "on the test split: hypervolume" in capsys.readouterr().out
+    recs = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
+    for r in recs:
+        results = json.loads((Path(r["folders"][0]) / "results.json").read_text())
+        # 80 rows: 20 test, 60 training, of which 15 validation (held out before fitting) and 45 fitted
+        assert results["n_samples"] == {"train": 45, "test": 20, "measured": 45, "validation": 15}
+        assert results["validation"]["size"] == 0.25 and results["validation"]["n_samples"] == 15
+        assert r["utility"] == pytest.approx(results["validation"]["metrics"]["accuracy"])
+        assert r["test_utility"] == pytest.approx(results["metrics"]["accuracy"])
+    front = json.loads((out / "front.json").read_text())
+    assert front["settings"]["validation_size"] == 0.25
+    assert all(p["test_utility"] is not None for p in front["front"])
+    curve = front["test_hypervolume_after_each_evaluation"]
+    assert len(curve) == 3 and front["test_hypervolume"] == curve[-1] is not None
+    # resuming with another validation part would mix two objectives: refused in one line
+    assert _run([*args[:-1], "0.2", "--budget", "4", "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "validation_size" in err[0]

@@ -10,7 +10,7 @@ from mlel.measurement.provenance import Provenance
 from mlel.tradeoff.evaluators import (BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, Evaluation,
                                       branin_currin_space)
 from mlel.tradeoff.search import (EVALUATIONS_FILE, FRONT_FILE, HV_FILE, Search, default_reference, hypervolume,
-                                  hypervolume_curve)
+                                  hypervolume_curve, hypervolume_curve_on_test)
 from mlel.tradeoff.space import SearchSpace
 
 
@@ -29,6 +29,25 @@ def test_hypervolume_curve_repeats_over_failures_and_is_monotone():
             {"status": "complete", "utility": 0.9, "energy_j": 10.0}]
     assert hypervolume_curve(recs, (0.5, 1000.0)) == pytest.approx([0.6, 0.6, 1.0])
     assert hypervolume_curve(recs, None) == [None, None, None]
+
+
+def test_hypervolume_on_test_scores_the_front_chosen_on_validation_hand_checked():
+    # reference (0.5, 1000 J) -> log10 3. Chosen on utility (validation), scored with test_utility:
+    # 1: (0.7 | test 0.8, 1 J)        front {1}      -> (0.8-0.5)*3 = 0.9
+    # 2: (0.6 | test 0.95, 10 J)      dominated by 1 on validation: not chosen, its test 0.95 is never seen -> 0.9
+    # 3: failed                                       -> 0.9
+    # 4: (0.9 | test 0.6, 10 J)       front {1, 4}   -> (0.8-0.5)*3 + 0 (0.6 < 0.8 at more energy) = 0.9
+    # 5: (0.75 | test 0.55, 1 J)      displaces 1 (better on validation, same energy) -> front {5, 4}:
+    #                                 test points (0.55, log 0) and (0.6, log 1): (0.6-0.5)*(3-1) + (0.55-0.5)*(1-0) = 0.25
+    recs = [{"status": "complete", "utility": 0.7, "test_utility": 0.8, "energy_j": 1.0},
+            {"status": "complete", "utility": 0.6, "test_utility": 0.95, "energy_j": 10.0},
+            {"status": "failed"},
+            {"status": "complete", "utility": 0.9, "test_utility": 0.6, "energy_j": 10.0},
+            {"status": "complete", "utility": 0.75, "test_utility": 0.55, "energy_j": 1.0}]
+    assert hypervolume_curve_on_test(recs, (0.5, 1000.0)) == pytest.approx([0.9, 0.9, 0.9, 0.9, 0.25])
+    # chosen on the test split itself (no test utility): nothing to report
+    assert hypervolume_curve_on_test([{"status": "complete", "utility": 0.7, "energy_j": 1.0}], (0.5, 1000.0)) == [None]
+    assert hypervolume_curve_on_test(recs, None) == [None] * 5
 
 
 def test_default_reference_hand_checked():
