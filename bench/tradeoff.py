@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
 from mlel.tradeoff.search import (  # noqa: E402
-    EVALUATIONS_FILE, FRONT_FILE, Search, read_records, default_reference, hypervolume_curve, make_overhead_meter,
+    EVALUATIONS_FILE, FRONT_FILE, SEARCH_FILE, Search, read_records, default_reference, hypervolume_curve, make_overhead_meter,
     hypervolume_curve_on_test)
 from mlel.tradeoff.space import FAMILIES, Candidate, Family, SearchSpace  # noqa: E402
 from mlel.tradeoff.space import Hyperparameter as H  # noqa: E402
@@ -197,16 +197,15 @@ def main(argv=None) -> int:
         method, _, directory = item.partition("=")
         if method not in dict(plan) or not directory:
             ap.error(f"--reuse {item!r}: expected METHOD=DIR with METHOD one of {', '.join(dict(plan))}")
-        missing = [f"{d}/{method}-{s}" for d in datasets for s in range(args.seeds)
-                   if not (Path(directory) / d / f"{method}-{s}" / FRONT_FILE).is_file()]
-        other = [f"{d}/{method}-{s}" for d in datasets for s in range(args.seeds) if not missing and
-                 json.loads((Path(directory) / d / f"{method}-{s}" / "search.json").read_text()).get("validation_size", 0.0)
-                 != args.validation_size]
-        if other:
-            ap.error(f"--reuse {item!r}: {other[0]} was not made with --validation-size {args.validation_size}")
+        runs = {f"{d}/{method}-{s}": Path(directory) / d / f"{method}-{s}" for d in datasets for s in range(args.seeds)}
+        missing = [name for name, run in runs.items() if not (run / FRONT_FILE).is_file()]
         if missing:
             ap.error(f"--reuse {item!r}: {directory} has no finished run {missing[0]} "
-                     f"({len(missing)} of {len(datasets) * args.seeds} missing); expected an earlier bench's work directory")
+                     f"({len(missing)} of {len(runs)} missing); expected an earlier bench's work directory")
+        other = [name for name, run in runs.items()
+                 if json.loads((run / SEARCH_FILE).read_text()).get("validation_size", 0.0) != args.validation_size]
+        if other:
+            ap.error(f"--reuse {item!r}: {other[0]} was not made with --validation-size {args.validation_size}")
         reuse[method] = Path(directory)
     args.reused = {m: str(d) for m, d in reuse.items()}
 
