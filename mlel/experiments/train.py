@@ -84,8 +84,6 @@ def _validate(cfg: TrainConfig) -> None:
         raise UserInputError(f"The 'monitor_interval_s' parameter must be at most 3600 s; got {interval!r}")
     common.validate_positive("baseline_s", cfg.baseline_s, allow_zero=True)
     common.validate_positive("min_duration_s", cfg.min_duration_s, allow_zero=True)
-    if not 0.0 <= cfg.validation_size < 1.0:
-        raise UserInputError(f"The 'validation_size' parameter must be a fraction from 0 (none) to below 1; got {cfg.validation_size!r}")
     if cfg.cv_folds is not None and (isinstance(cfg.cv_folds, bool) or not isinstance(cfg.cv_folds, int) or cfg.cv_folds < 2):
         raise UserInputError(f"The 'cv_folds' parameter must be an integer >= 2; got {cfg.cv_folds!r}")
     if not isinstance(cfg.params, dict):
