@@ -217,7 +217,7 @@ class Search:
         search_file = output_dir / SEARCH_FILE
         if search_file.exists():
             old = read_meta(search_file)
-            records = read_records(output_dir / EVALUATIONS_FILE)
+            records = read_records(output_dir / EVALUATIONS_FILE, repair=resume)
             if not resume:
                 raise UserInputError(
                     f"{output_dir} already holds a search ({len(records)} evaluations); "
@@ -421,11 +421,16 @@ def read_meta(path: Path) -> dict:
     return meta
 
 
-def read_records(path: Path) -> list[dict]:
+def read_records(path: Path, repair: bool = False) -> list[dict]:
+    """The finished evaluations in ``path`` (``evaluations.jsonl``); a truncated last line (a kill
+    mid-write) is ignored. Reading never writes: a reader that rewrote the file raced the search
+    appending to it, or another reader, and emptied whole runs. ``repair`` (a resume, about to
+    append) drops a truncated tail from the file itself, atomically, so the next line starts clean."""
     if not path.exists():
         return []
-    out = []
-    lines = path.read_text().splitlines()
+    out, text = [], path.read_text()
+    lines = text.splitlines()
+    truncated = bool(text) and not text.endswith("\n")  # cut before its newline: the next append would join it
     for n, line in enumerate(lines):
         if not line.strip():
             continue
@@ -436,8 +441,10 @@ def read_records(path: Path) -> list[dict]:
                 log.warning("%s: ignoring a truncated last line (a kill mid-write)", path)
             else:
                 raise UserInputError(f"{path}: line {n + 1} is not JSON; the search cannot be resumed") from None
-    # rewrite without a truncated tail so later appends start on a clean line
-    path.write_text("".join(json.dumps(r, default=str) + "\n" for r in out))
+    if repair and truncated:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(json.dumps(r, default=str) + "\n" for r in out))
+        os.replace(tmp, path)
     return out
 
 

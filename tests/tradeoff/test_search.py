@@ -10,7 +10,7 @@ from mlel.measurement.provenance import Provenance
 from mlel.tradeoff.evaluators import (BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, Evaluation,
                                       branin_currin_space)
 from mlel.tradeoff.search import (EVALUATIONS_FILE, FRONT_FILE, HV_FILE, Search, default_reference, hypervolume,
-                                  hypervolume_curve, hypervolume_curve_on_test)
+                                  hypervolume_curve, hypervolume_curve_on_test, read_records)
 from mlel.tradeoff.space import SearchSpace
 
 
@@ -136,6 +136,29 @@ def test_resume_ignores_a_truncated_last_line(tmp_path):
     path.write_text(path.read_text() + '{"index": 4, "candid')
     out = _search(tmp_path, budget=6, resume=True).run(ScriptedEvaluator(), progress=False)
     assert [r["index"] for r in out.records] == [0, 1, 2, 3, 4, 5]
+    assert [json.loads(line)["index"] for line in path.read_text().splitlines()] == [0, 1, 2, 3, 4, 5]
+
+
+def test_resume_repairs_a_last_line_cut_before_its_newline(tmp_path):
+    _search(tmp_path, budget=4).run(ScriptedEvaluator(), progress=False)
+    path = tmp_path / "s" / EVALUATIONS_FILE
+    path.write_text(path.read_text().rstrip("\n"))  # the last record whole, its newline lost: an append would join it
+    out = _search(tmp_path, budget=6, resume=True).run(ScriptedEvaluator(), progress=False)
+    assert [json.loads(line)["index"] for line in path.read_text().splitlines()] == [0, 1, 2, 3, 4, 5]
+    assert len(out.records) == 6
+
+
+def test_reading_a_search_never_writes_its_evaluations(tmp_path):
+    """Readers (a refused second search on the same folder, the bench, analysis scripts) once rewrote
+    the file on every read and, racing each other or the running search, emptied whole runs."""
+    _search(tmp_path, budget=4).run(ScriptedEvaluator(), progress=False)
+    path = tmp_path / "s" / EVALUATIONS_FILE
+    path.write_text(path.read_text() + '{"index": 4, "candid')
+    before = path.read_bytes()
+    assert [r["index"] for r in read_records(path)] == [0, 1, 2, 3]
+    with pytest.raises(UserInputError, match="--resume"):
+        _search(tmp_path, budget=4)
+    assert path.read_bytes() == before
 
 
 def test_existing_search_needs_resume_and_matching_settings(tmp_path):
