@@ -1,0 +1,182 @@
+"""Screen a change to ``bo`` in minutes: bo and random search on a surrogate fitted to a real bench's runs.
+
+    python bench/tradeoff_surrogate.py --work-dir /tmp/mlel-bench-tradeoff [--dataset digits] [--seeds 15]
+                                       [--init 6] [--bo-option utility_noise=4e-4 ...] [--jobs 2]
+
+A real bench (``bench/tradeoff.py``) takes 14 min for 15 bo searches on digits and 72 min for all
+methods; a change that moves bo by half a percent needs 15 or more seeds to be seen. This replays the
+search against a surrogate instead: per family, Gaussian processes (scikit-learn) fitted to every
+finished evaluation in the work directory (all methods and seeds), one for the validation accuracy,
+one for the test accuracy and one for log10 energy, plus each seed's own offset; an answer is the
+surrogate's mean at the proposed configuration plus one residual of a real evaluation, drawn at random
+(the three together, so the validation/test/energy jitter keeps its real size and correlation).
+bo and random search are both answered by the surrogate, never by the measurements themselves, so
+they meet on equal terms; the fronts are chosen on validation accuracy and scored on test accuracy
+with one reference point from the real runs, as in the bench.
+
+It is a screen, not a verdict: the surrogate is smoother than the real landscape, and on the runs of
+2026-11-26 it put bo 0.5 (digits) to 1.8 (synthetic) points of random's hypervolume below the real
+ratio. Compare changes with each other on one data set; a change that looks better here still needs
+the real, interleaved bench. Needs a work directory made with
+``--validation-size`` (records with ``test_utility``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections import Counter
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from mlel.tradeoff.methods import BoOptions, BoProposer, Observation, RandomProposer, model_objectives  # noqa: E402
+from mlel.tradeoff.search import EVALUATIONS_FILE, default_reference, hypervolume_curve_on_test, read_records  # noqa: E402
+from mlel.tradeoff.space import Candidate  # noqa: E402
+from tradeoff import bench_space  # noqa: E402
+
+
+class Surrogate:
+    """Per family: GP means of (validation accuracy, test accuracy, log10 energy), seed offsets, residuals."""
+
+    def __init__(self, records_by_seed: dict[int, list[dict]], space):
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF, WhiteKernel
+        from sklearn.gaussian_process.kernels import ConstantKernel as C
+
+        self.space = space
+        rows: dict[str, list] = {}
+        for seed, records in records_by_seed.items():
+            for r in records:
+                if r["status"] != "complete" or r.get("test_utility") is None:
+                    continue
+                cand = Candidate.from_dict(r["candidate"])
+                rows.setdefault(cand.model, []).append(
+                    (self._x(cand), (r["utility"], r["test_utility"], np.log10(r["energy_j"])), seed))
+        self.families = {}
+        for model, rs in rows.items():
+            x = np.array([r[0] for r in rs])
+            y = np.array([r[1] for r in rs])
+            seeds = np.array([r[2] for r in rs])
+            gps = []
+            for j in range(3):  # (scikit-learn warns when a lengthscale ends at a bound: a flat direction, as expected)
+                mu, sd = y[:, j].mean(), y[:, j].std() + 1e-9
+                kernel = C(1.0) * RBF(np.full(x.shape[1], 0.3), (0.03, 10.0)) + WhiteKernel(0.1, (1e-4, 1.0))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    gps.append((GaussianProcessRegressor(kernel, random_state=0).fit(x, (y[:, j] - mu) / sd), mu, sd))
+            residuals = y - self._mean(gps, x)
+            offsets = {int(s): residuals[seeds == s].mean(axis=0) for s in set(seeds)}
+            self.families[model] = (gps, offsets, residuals - np.array([offsets[int(s)] for s in seeds]))
+
+    def _x(self, cand: Candidate) -> np.ndarray:
+        cols = self.space.family_columns(cand.model)
+        return self.space.encode(cand)[cols] if cols else np.zeros(1)
+
+    @staticmethod
+    def _mean(gps, x: np.ndarray) -> np.ndarray:
+        return np.column_stack([gp.predict(x) * sd + mu for gp, mu, sd in gps])
+
+    def answer(self, cand: Candidate, seed: int, rng: np.random.Generator) -> tuple[float, float, float]:
+        """(validation accuracy, test accuracy, energy in J) of one simulated evaluation."""
+        gps, offsets, residuals = self.families[cand.model]
+        y = self._mean(gps, self._x(cand)[None, :])[0] + offsets.get(seed, 0.0) + residuals[rng.integers(len(residuals))]
+        return float(np.clip(y[0], 0, 1)), float(np.clip(y[1], 0, 1)), float(10 ** y[2])
+
+
+def simulate(surrogate: Surrogate, proposer, budget: int, seed: int) -> list[dict]:
+    """One search of ``budget`` evaluations answered by ``surrogate``; the records as a search writes them."""
+    records: list[dict] = []
+    history: list[Observation] = []
+    for index in range(budget):
+        if isinstance(proposer, BoProposer) and proposer.reference_model is None and index >= proposer.init:
+            proposer.reference_model = model_objectives(*default_reference(
+                [r["utility"] for r in records], [r["energy_j"] for r in records]))
+        cand = proposer.propose(index, history)
+        u, t, e = surrogate.answer(cand, seed, np.random.default_rng([seed, index, 4242]))
+        history.append(Observation(cand, u, e))
+        records.append({"status": "complete", "utility": u, "test_utility": t, "energy_j": e, "candidate": cand.to_dict()})
+    return records
+
+
+def _bo_options(items: list[str], ap: argparse.ArgumentParser) -> BoOptions:
+    known = {f.name: f.type for f in fields(BoOptions)}
+    kwargs = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in known or not value:
+            ap.error(f"--bo-option {item!r}: expected KEY=VALUE with KEY one of {', '.join(known)}")
+        default = getattr(BoOptions(), key)
+        try:
+            kwargs[key] = None if value == "none" else type(default if default is not None else 0.0)(value)
+        except ValueError:
+            ap.error(f"--bo-option {item!r}: {value!r} is not a {type(default).__name__}")
+    return BoOptions(**kwargs)
+
+
+def _one(job) -> tuple[int, list[dict], list[dict]]:
+    surrogate, seed, init, options, bo_budget, random_budget = job
+    space = surrogate.space
+    bo = simulate(surrogate, BoProposer(space, seed, init, options=options), bo_budget, seed)
+    rnd = simulate(surrogate, RandomProposer(space, seed), random_budget, seed)
+    return seed, bo, rnd
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work-dir", type=Path, required=True, help="a real bench's work directory (bench/tradeoff.py --work-dir)")
+    ap.add_argument("--dataset", default="digits")
+    ap.add_argument("--seeds", type=int, default=15)
+    ap.add_argument("--init", type=int, default=6, help="bo's initial design (default: one per family, as the bench)")
+    ap.add_argument("--bo-budget", type=int, default=20)
+    ap.add_argument("--random-budget", type=int, default=60)
+    ap.add_argument("--bo-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a BoOptions field for bo (e.g. utility_noise=4e-4, pool_global=64; 'none' for None); repeatable")
+    ap.add_argument("--jobs", type=int, default=2, help="seeds simulated in parallel processes (default 2)")
+    args = ap.parse_args(argv)
+    options = _bo_options(args.bo_option, ap)
+    runs = sorted(p for p in (args.work_dir / args.dataset).glob("*-*") if (p / EVALUATIONS_FILE).is_file())
+    if not runs:
+        ap.error(f"{args.work_dir / args.dataset}: no runs of a bench (METHOD-SEED/{EVALUATIONS_FILE})")
+    by_seed: dict[int, list[dict]] = {}
+    for run in runs:
+        by_seed.setdefault(int(run.name.rsplit("-", 1)[1]), []).extend(read_records(run / EVALUATIONS_FILE))
+    runs = [run for run in runs if (run / EVALUATIONS_FILE).stat().st_size]
+    real = [r for rs in by_seed.values() for r in rs if r["status"] == "complete" and r.get("test_utility") is not None]
+    if not real:
+        ap.error(f"{args.work_dir}: no evaluation has a test accuracy; run the bench with --validation-size")
+    reference = default_reference([r["test_utility"] for r in real], [r["energy_j"] for r in real])
+    surrogate = Surrogate(by_seed, bench_space())
+    jobs = [(surrogate, s, args.init, options, args.bo_budget, args.random_budget) for s in range(args.seeds)]
+    if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(_one, jobs))
+    else:
+        results = [_one(j) for j in jobs]
+    at = min(20, args.bo_budget)
+    bo20 = np.array([hypervolume_curve_on_test(bo, reference)[at - 1] for _, bo, _ in results])
+    rnd_end = np.array([hypervolume_curve_on_test(rnd, reference)[-1] for _, _, rnd in results])
+    rnd20 = np.array([hypervolume_curve_on_test(rnd, reference)[at - 1] for _, _, rnd in results])
+    diff = bo20 - rnd_end
+    draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[:at])
+    print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, init {args.init}, "
+          f"bo options {args.bo_option or 'default'}")
+    print(f"test hypervolume: bo after {at} = {bo20.mean():.4f}, random after {at} = {rnd20.mean():.4f}, "
+          f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %); "
+          f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} (standard error), "
+          f"bo ahead in {int((diff >= 0).sum())} of {len(diff)}")
+    print("bo's draws per search: " + ", ".join(f"{m} {n / args.seeds:.1f}" for m, n in sorted(draws.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
