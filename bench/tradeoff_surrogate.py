@@ -164,8 +164,8 @@ def main(argv=None) -> int:
         results = [_one(j) for j in jobs]
     at = min(20, args.bo_budget)
     bo20 = np.array([hypervolume_curve_on_test(bo, reference)[at - 1] for _, bo, _ in results])
-    rnd_end = np.array([hypervolume_curve_on_test(rnd, reference)[-1] for _, _, rnd in results])
-    rnd20 = np.array([hypervolume_curve_on_test(rnd, reference)[at - 1] for _, _, rnd in results])
+    rnd_curves = np.array([hypervolume_curve_on_test(rnd, reference) for _, _, rnd in results])
+    rnd20, rnd_end = rnd_curves[:, at - 1], rnd_curves[:, -1]
     diff = bo20 - rnd_end
     draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[:at])
     print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, init {args.init}, "
