@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import warnings
 from collections import Counter
 from dataclasses import fields
@@ -36,8 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from mlel.tradeoff.methods import BoOptions, BoProposer, Observation, RandomProposer, model_objectives  # noqa: E402
-from mlel.tradeoff.search import EVALUATIONS_FILE, default_reference, hypervolume_curve_on_test, read_records  # noqa: E402
+from mlel.measurement.provenance import Provenance  # noqa: E402
+from mlel.tradeoff.evaluators import Evaluation  # noqa: E402
+from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
+from mlel.tradeoff.search import (EVALUATIONS_FILE, Search, default_reference, hypervolume_curve_on_test,  # noqa: E402
+                                  read_records)
 from mlel.tradeoff.space import Candidate  # noqa: E402
 from tradeoff import bench_space  # noqa: E402
 
@@ -91,19 +95,22 @@ class Surrogate:
         return float(np.clip(y[0], 0, 1)), float(np.clip(y[1], 0, 1)), float(10 ** y[2])
 
 
-def simulate(surrogate: Surrogate, proposer, budget: int, seed: int) -> list[dict]:
-    """One search of ``budget`` evaluations answered by ``surrogate``; the records as a search writes them."""
-    records: list[dict] = []
-    history: list[Observation] = []
-    for index in range(budget):
-        if isinstance(proposer, BoProposer) and proposer.reference_model is None and index >= proposer.init:
-            proposer.reference_model = model_objectives(*default_reference(
-                [r["utility"] for r in records], [r["energy_j"] for r in records]))
-        cand = proposer.propose(index, history)
-        u, t, e = surrogate.answer(cand, seed, np.random.default_rng([seed, index, 4242]))
-        history.append(Observation(cand, u, e))
-        records.append({"status": "complete", "utility": u, "test_utility": t, "energy_j": e, "candidate": cand.to_dict()})
-    return records
+class SurrogateEvaluator:
+    """An ``Evaluator`` whose answers come from the surrogate (one residual per seed and index)."""
+
+    def __init__(self, surrogate: Surrogate, seed: int):
+        self.surrogate, self.seed = surrogate, seed
+
+    def __call__(self, candidate: Candidate, index: int) -> Evaluation:
+        u, t, e = self.surrogate.answer(candidate, self.seed, np.random.default_rng([self.seed, index, 4242]))
+        return Evaluation(u, e, 0.0, Provenance.ESTIMATE, "surrogate of a bench's runs", test_utility=t)
+
+
+def simulate(surrogate: Surrogate, method: str, budget: int, init: int, seed: int, proposer=None) -> list[dict]:
+    """One search of ``budget`` evaluations, run by the search's own loop, answered by ``surrogate``."""
+    with tempfile.TemporaryDirectory() as out:
+        search = Search.open(Path(out) / "search", surrogate.space, method=method, budget=budget, init=init, seed=seed)
+        return search.run(SurrogateEvaluator(surrogate, seed), progress=False, proposer=proposer).records
 
 
 def _bo_options(items: list[str], ap: argparse.ArgumentParser) -> BoOptions:
@@ -124,8 +131,8 @@ def _bo_options(items: list[str], ap: argparse.ArgumentParser) -> BoOptions:
 def _one(job) -> tuple[int, list[dict], list[dict]]:
     surrogate, seed, init, options, bo_budget, random_budget = job
     space = surrogate.space
-    bo = simulate(surrogate, BoProposer(space, seed, init, options=options), bo_budget, seed)
-    rnd = simulate(surrogate, RandomProposer(space, seed), random_budget, seed)
+    bo = simulate(surrogate, "bo", bo_budget, init, seed, BoProposer(space, seed, init, options=options))
+    rnd = simulate(surrogate, "random", random_budget, init, seed)
     return seed, bo, rnd
 
 
@@ -170,10 +177,10 @@ def main(argv=None) -> int:
     draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[:at])
     print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, init {args.init}, "
           f"bo options {args.bo_option or 'default'}")
+    paired = (f"; per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} (standard error), "
+              f"bo ahead in {int((diff >= 0).sum())} of {len(diff)}" if len(diff) > 1 else "")
     print(f"test hypervolume: bo after {at} = {bo20.mean():.4f}, random after {at} = {rnd20.mean():.4f}, "
-          f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %); "
-          f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} (standard error), "
-          f"bo ahead in {int((diff >= 0).sum())} of {len(diff)}")
+          f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %){paired}")
     print("bo's draws per search: " + ", ".join(f"{m} {n / args.seeds:.1f}" for m, n in sorted(draws.items())))
     return 0
 

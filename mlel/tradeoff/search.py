@@ -52,10 +52,14 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat()
 
 
-def _write_json_atomic(path: Path, data) -> None:
+def _write_text_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def _write_json_atomic(path: Path, data) -> None:
+    _write_text_atomic(path, json.dumps(data, indent=2, default=str))
 
 
 def default_reference(utilities: Sequence[float], energies_j: Sequence[float]) -> tuple[float, float]:
@@ -442,9 +446,7 @@ def read_records(path: Path, repair: bool = False) -> list[dict]:
             else:
                 raise UserInputError(f"{path}: line {n + 1} is not JSON; the search cannot be resumed") from None
     if repair and truncated:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(json.dumps(r, default=str) + "\n" for r in out))
-        os.replace(tmp, path)
+        _write_text_atomic(path, "".join(json.dumps(r, default=str) + "\n" for r in out))
     return out
 
 
