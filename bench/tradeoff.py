@@ -327,13 +327,20 @@ def summarise(runs, datasets, plan, args) -> dict:
             bo_seeds = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
             rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
             diff = bo_seeds - rnd_seeds
-            paired = (f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
-                      f"(standard error), bo ahead in {int((diff >= 0).sum())} of {len(diff)}" if len(diff) > 1 else "")
+            paired = paired_difference(diff)
             verdict.append(f"- {d}, {head[m]}: bo after 20 = {bo20:.4f}, random after {len(rnd_curve)} = {rnd_final:.4f} "
                            f"({100 * bo20 / rnd_final:.1f} %): target {'met' if bo20 >= rnd_final else 'NOT met'}; "
                            f"{reach}" + (f"; {paired}" if paired else ""))
     out["table_md"] = "\n".join(lines) + "\n\n" + "\n".join(verdict) + "\n\n" + per_seed_table(out, datasets, plan, measures[0], head[measures[0]])
     return out
+
+
+def paired_difference(diff: np.ndarray) -> str:
+    """Per-seed bo - random: mean +- standard error and the seeds where bo is ahead ("" with one seed)."""
+    if len(diff) < 2:
+        return ""
+    return (f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
+            f"(standard error), bo ahead in {int((diff >= 0).sum())} of {len(diff)}")
 
 
 def per_seed_table(report: dict, datasets, plan, measure: str, name: str) -> str:

@@ -43,7 +43,7 @@ from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
 from mlel.tradeoff.search import (EVALUATIONS_FILE, Search, default_reference, hypervolume_curve_on_test,  # noqa: E402
                                   read_records)
 from mlel.tradeoff.space import Candidate  # noqa: E402
-from tradeoff import bench_space  # noqa: E402
+from tradeoff import bench_space, paired_difference  # noqa: E402
 
 
 class Surrogate:
@@ -177,10 +177,10 @@ def main(argv=None) -> int:
     draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[:at])
     print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, init {args.init}, "
           f"bo options {args.bo_option or 'default'}")
-    paired = (f"; per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} (standard error), "
-              f"bo ahead in {int((diff >= 0).sum())} of {len(diff)}" if len(diff) > 1 else "")
+    paired = paired_difference(diff)
     print(f"test hypervolume: bo after {at} = {bo20.mean():.4f}, random after {at} = {rnd20.mean():.4f}, "
-          f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %){paired}")
+          f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %)"
+          + (f"; {paired}" if paired else ""))
     print("bo's draws per search: " + ", ".join(f"{m} {n / args.seeds:.1f}" for m, n in sorted(draws.items())))
     return 0
 
