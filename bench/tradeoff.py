@@ -33,14 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
 from mlel.tradeoff.search import (  # noqa: E402
-    EVALUATIONS_FILE, FRONT_FILE, SEARCH_FILE, Search, read_records, default_reference, hypervolume_curve, make_overhead_meter,
-    hypervolume_curve_on_test)
+    EVALUATIONS_FILE, FRONT_FILE, SEARCH_FILE, Search, chosen_front, read_records, default_reference, hypervolume_curve,
+    make_overhead_meter, hypervolume_curve_on_test, hypervolume_on_test)
 from mlel.tradeoff.space import FAMILIES, Candidate, Family, SearchSpace  # noqa: E402
 from mlel.tradeoff.space import Hyperparameter as H  # noqa: E402
 
 MODELS = ("random_forest", "gradient_boosting", "mlp", "knn", "svm", "logistic_regression")
 BEGIN, END = "<!-- BENCH:BEGIN -->", "<!-- BENCH:END -->"
 RUN_FILE = "bench-run.json"  # per run: its wall time, so that a later bench can reuse the run
+REMEASURE_FILE = "remeasured.jsonl"  # per data set and seed: the fresh measurements of the scored fronts
 
 # Data sets where the trade-off is real: fits take 0.05-5 s and energies span three to four decades.
 # synthetic: 3000 x 40 binary make_classification (generated per seed), energy = training energy.
@@ -110,6 +111,17 @@ class OptunaProposer:
         return Candidate(model, values)
 
 
+def bench_evaluator(output_dir: Path, dataset: str, seed: int, search_id: str, validation_size: float,
+                    space: SearchSpace) -> ExperimentEvaluator:
+    """One real, measured run per call, with the bench's settings for ``dataset`` (``DATASETS``)."""
+    spec = DATASETS[dataset]
+    return ExperimentEvaluator(ExperimentSettings(
+        dataset=dataset, output_dir=output_dir, search_id=search_id, seed=seed, threads=1,
+        monitor_interval_s=0.1, energy=spec["energy"], train_min_duration_s=TRAIN_MIN_DURATION_S,
+        infer_min_duration_s=INFER_MIN_DURATION_S, validation_size=validation_size,
+        n_samples=spec.get("n_samples", 1000), n_features=spec.get("n_features", 20))).bind(space)
+
+
 def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init: int,
             validation_size: float = VALIDATION_SIZE) -> dict:
     space = bench_space()
@@ -120,11 +132,7 @@ def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init:
                          description={"dataset": dataset, "objective": "accuracy", **spec,
                                       "train_min_duration_s": TRAIN_MIN_DURATION_S, "validation_size": validation_size,
                                       "infer_min_duration_s": INFER_MIN_DURATION_S if spec["energy"] != "train" else None})
-    evaluator = ExperimentEvaluator(ExperimentSettings(
-        dataset=dataset, output_dir=out / "experiments", search_id=search.search_id, seed=seed, threads=1,
-        monitor_interval_s=0.1, energy=spec["energy"], train_min_duration_s=TRAIN_MIN_DURATION_S,
-        infer_min_duration_s=INFER_MIN_DURATION_S, validation_size=validation_size,
-        n_samples=spec.get("n_samples", 1000), n_features=spec.get("n_features", 20))).bind(space)
+    evaluator = bench_evaluator(out / "experiments", dataset, seed, search.search_id, validation_size, space)
     proposer = OptunaProposer(space, seed, init) if method == "optuna-tpe" else None
     t0 = time.perf_counter()
     outcome = search.run(evaluator, overhead_meter=make_overhead_meter(out), progress=False, proposer=proposer)
@@ -154,6 +162,60 @@ def reuse_one(source: Path, work: Path, dataset: str, method: str, seed: int) ->
             "search_energy": json.loads((out / FRONT_FILE).read_text())["search_energy"], "wall_s": wall_s}
 
 
+def scored_counts(plan) -> dict[str, list[int]]:
+    """After how many evaluations each method's front is scored: 20 and the method's budget."""
+    return {method: sorted({min(20, budget), budget}) for method, budget in plan}
+
+
+def remeasure_seed(work: Path, dataset: str, seed: int, seed_runs: list[dict], plan, validation_size: float,
+                   source: Path | None = None) -> dict[tuple[str, int], dict]:
+    """Measure every point of the fronts the bench scores (each method's, after 20 evaluations and at
+    the end) once more, in a fresh run: the held-out energy, as the test split is the held-out accuracy.
+
+    A search keeps a point partly because its energy measured low, and the more points it draws on
+    a family of equal cost, the lower its luckiest reading (the winner's curse); a fresh run of the same
+    configuration gives what a user who runs it would measure. All methods' points of the seed are
+    measured in one shuffled block, right after the seed's searches, so they see the same machine.
+    Returns ``{(method, index): line}``; a point whose fresh run fails keeps its search energy
+    (``"status": "failed"``). With ``source`` (every method reused from one work directory), its
+    measurements are taken when they cover the same points.
+    """
+    wanted = {(r["method"], rec["index"]): rec for r in seed_runs
+              for n in scored_counts(plan)[r["method"]] for rec in chosen_front(r["records"][:n])}
+    out = work / dataset / f"remeasure-{seed}"
+    if source is not None and (source / dataset / out.name / REMEASURE_FILE).is_file():
+        lines = [json.loads(x) for x in (source / dataset / out.name / REMEASURE_FILE).read_text().splitlines()]
+        earlier = {(x["method"], x["index"]): x for x in lines}
+        if set(wanted) <= set(earlier):
+            if source.resolve() != work.resolve():
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.copytree(source / dataset / out.name, out)
+            return {k: earlier[k] for k in wanted}
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    evaluator = bench_evaluator(out / "experiments", dataset, seed, f"remeasure-{dataset}-{seed}", validation_size,
+                                bench_space())
+    keys = sorted(wanted)
+    measured = {}
+    with open(out / REMEASURE_FILE, "a") as f:
+        for i in np.random.default_rng(seed).permutation(len(keys)):
+            method, index = keys[i]
+            rec = wanted[(method, index)]
+            line = {"method": method, "index": index, "candidate": rec["candidate"], "search_energy_j": rec["energy_j"],
+                    "search_time_s": rec["time_s"], "search_test_utility": rec["test_utility"]}
+            try:
+                ev = evaluator(Candidate.from_dict(rec["candidate"]), index)
+                line.update(status="complete", energy_j=ev.energy_j, time_s=ev.time_s, test_utility=ev.test_utility,
+                            provenance=ev.provenance.value, folders=list(ev.folders))
+            except Exception as exc:  # keep the bench going: this point keeps its search energy, and says so
+                logging.getLogger(__name__).warning("re-measuring %s %s failed: %s", method, rec["candidate"], exc)
+                line.update(status="failed", error=str(exc), energy_j=rec["energy_j"], time_s=rec["time_s"])
+            f.write(json.dumps(line) + "\n")
+            f.flush()
+            measured[(method, index)] = line
+    return measured
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="synthetic,digits", help=f"comma-separated, of {', '.join(DATASETS)}")
@@ -171,6 +233,9 @@ def main(argv=None) -> int:
     ap.add_argument("--validation-size", type=float, default=VALIDATION_SIZE,
                     help=f"choose on this fraction of the training split, score the fronts on the test split "
                          f"(default: {VALIDATION_SIZE}; 0: choose and score on the test split)")
+    ap.add_argument("--no-remeasure", dest="remeasure", action="store_false",
+                    help="do not measure the scored fronts' points again (by default, with a validation part, every "
+                         "point of the fronts after 20 evaluations and at the end is re-run once, for its held-out energy)")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"))
     ap.add_argument("--docs", type=Path, default=ROOT / "docs")
     ap.add_argument("--quick", action="store_true", help="1 data set, 1 seed, tiny budgets (a smoke test)")
@@ -210,7 +275,8 @@ def main(argv=None) -> int:
     args.reused = {m: str(d) for m, d in reuse.items()}
 
     t_start = time.perf_counter()
-    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse, args.validation_size)
+    args.remeasure = args.remeasure and args.validation_size > 0  # held-out energy goes with held-out accuracy
+    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse, args.validation_size, args.remeasure)
             for i, dataset in enumerate(datasets)]
     if args.jobs > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -234,7 +300,9 @@ def _run_dataset(job) -> list[dict]:
     """Every seed and method on one data set (one process per data set with ``--jobs``)."""
     from tqdm import tqdm
 
-    work, dataset, seeds, plan, init, position, reuse, validation_size = job
+    work, dataset, seeds, plan, init, position, reuse, validation_size, remeasure = job
+    # one source for the re-measurements too when every method is reused from the same directory
+    source = next(iter(reuse.values())) if len(reuse) == len(plan) and len(set(reuse.values())) == 1 else None
     runs = []
     with tqdm(total=seeds * sum(b for _, b in plan), desc=f"bench tradeoff {dataset}", unit="eval",
               position=position) as bar:
@@ -245,6 +313,11 @@ def _run_dataset(job) -> list[dict]:
                 else:
                     runs.append(run_one(work, dataset, method, seed, budget, init, validation_size))
                 bar.update(budget)
+            if remeasure:
+                seed_runs = runs[-len(plan):]
+                measured = remeasure_seed(work, dataset, seed, seed_runs, plan, validation_size, source)
+                for r in seed_runs:
+                    r["remeasured"] = {i: line for (m, i), line in measured.items() if m == r["method"]}
     return runs
 
 
@@ -298,6 +371,10 @@ def summarise(runs, datasets, plan, args) -> dict:
                                         + (f"\n{what}" if what else ""),
                                   bands={k: v[m]["hv_std"] for k, v in stats.items()},
                                   zoom_from=min(10, max(1, args.bo_budget // 2)))
+        if args.remeasure:
+            for method, budget in plan:
+                stats[method]["held-out"] = held_out_stats([r for r in these if r["method"] == method],
+                                                           scored_counts(plan)[method], refs["test"])
         _front_plot(img / f"front_{dataset}.png", these, dataset,
                     "validation accuracy" if args.validation_size else "accuracy")
         out["datasets"][dataset] = {"reference": {"utility": refs[measures[0]][0], "energy_j": refs[measures[0]][1]},
@@ -320,19 +397,65 @@ def summarise(runs, datasets, plan, args) -> dict:
             continue
         for m in measures:
             bo_curve, rnd_curve = methods["bo"][m]["hv_mean"], methods["random"][m]["hv_mean"]
-            bo20, rnd_final = bo_curve[min(19, len(bo_curve) - 1)], rnd_curve[-1]
-            n = evaluations_to_reach(bo_curve, rnd_final)
+            n = evaluations_to_reach(bo_curve, rnd_curve[-1])
             reach = (f"bo's mean reaches it after {n} evaluations" if n is not None
                      else f"bo's mean does not reach it within its {len(bo_curve)} evaluations")
             bo_seeds = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
             rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
-            diff = bo_seeds - rnd_seeds
-            paired = paired_difference(diff)
-            verdict.append(f"- {d}, {head[m]}: bo after 20 = {bo20:.4f}, random after {len(rnd_curve)} = {rnd_final:.4f} "
-                           f"({100 * bo20 / rnd_final:.1f} %): target {'met' if bo20 >= rnd_final else 'NOT met'}; "
-                           f"{reach}" + (f"; {paired}" if paired else ""))
-    out["table_md"] = "\n".join(lines) + "\n\n" + "\n".join(verdict) + "\n\n" + per_seed_table(out, datasets, plan, measures[0], head[measures[0]])
+            verdict.append(verdict_line(f"{d}, {head[m]}", bo_seeds, rnd_seeds, reach))
+        if args.remeasure:
+            bo, rnd = methods["bo"]["held-out"]["hv_at"], methods["random"]["held-out"]["hv_at"]
+            verdict.append(verdict_line(f"{d}, held-out hypervolume (test accuracy, fresh energy)",
+                                        np.array(bo[min(bo)]), np.array(rnd[max(rnd)])))
+    seed_cols = [(f"{m} after {k}", [seed[k - 1] for seed in out["datasets"][d]["methods"][m][measures[0]]["hv_per_seed"]], d)
+                 for d in datasets for m, b in plan for k in scored_counts(plan)[m]]
+    if args.remeasure:
+        seed_cols += [(f"{m} after {k}, held-out", out["datasets"][d]["methods"][m]["held-out"]["hv_at"][k], d)
+                      for d in datasets for m, b in plan for k in scored_counts(plan)[m]]
+    out["table_md"] = ("\n".join(lines) + "\n\n" + (held_out_table(out, datasets, plan) if args.remeasure else "")
+                       + "\n".join(verdict) + "\n\n" + per_seed_table(datasets, args.seeds, seed_cols, head[measures[0]]))
     return out
+
+
+def held_out_stats(runs: list[dict], counts: list[int], reference: tuple[float, float]) -> dict:
+    """One method's fronts after ``counts`` evaluations, scored with test accuracy and fresh energy
+    (``remeasure_seed``), per seed; and how the fresh energies compare with the search's own."""
+    hv_at = {n: [hypervolume_on_test(r["records"][:n], reference,
+                                     energy_of=lambda rec, r=r: r["remeasured"][rec["index"]]["energy_j"])
+                 for r in runs] for n in counts}
+    lines = [x for r in runs for x in r["remeasured"].values()]
+    fresh = [x for x in lines if x["status"] == "complete"]
+    ratio = np.array([x["energy_j"] / x["search_energy_j"] for x in fresh])
+    return {"hv_at": hv_at, "hv_mean_at": {n: float(np.mean(v)) for n, v in hv_at.items()},
+            "hv_std_at": {n: float(np.std(v)) for n, v in hv_at.items()},
+            "points_per_search": len(lines) / len(runs), "failed": len(lines) - len(fresh),
+            "energy_ratio_median": float(np.median(ratio)) if len(ratio) else float("nan"),
+            # same seed, same split, same configuration: the test accuracy must come out the same
+            "test_utility_changed": sum(abs(x["test_utility"] - x["search_test_utility"]) > 1e-9 for x in fresh)}
+
+
+def held_out_table(report: dict, datasets, plan) -> str:
+    lines = ["Held-out hypervolume: the same fronts (chosen on validation after 20 evaluations and at the end), "
+             "each point with its test accuracy and the energy of a fresh run of its configuration "
+             "(`remeasure_seed`):", "",
+             "| data set | method | evaluations | held-out hypervolume after 20 | held-out hypervolume at end | "
+             "points re-run per search | fresh / search energy (median) | re-runs failed |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for d in datasets:
+        for method, budget in plan:
+            h = report["datasets"][d]["methods"][method]["held-out"]
+            cells = [f"{h['hv_mean_at'][k]:.4f} +- {h['hv_std_at'][k]:.4f}" for k in (min(20, budget), budget)]
+            lines.append(f"| {d} | {method} | {budget} | " + " | ".join(cells) + f" | {h['points_per_search']:.1f} | "
+                         f"{h['energy_ratio_median']:.3f} | {h['failed']} |")
+    return "\n".join(lines) + "\n\n"
+
+
+def verdict_line(what: str, bo_seeds: np.ndarray, rnd_seeds: np.ndarray, reach: str = "") -> str:
+    """Target met or not on the seeds' means (bo after 20 vs random at its end), plus the paired difference."""
+    bo20, rnd_final = float(np.mean(bo_seeds)), float(np.mean(rnd_seeds))
+    paired = paired_difference(bo_seeds - rnd_seeds)
+    return (f"- {what}: bo after 20 = {bo20:.4f}, random at its end = {rnd_final:.4f} ({100 * bo20 / rnd_final:.1f} %): "
+            f"target {'met' if bo20 >= rnd_final else 'NOT met'}" + "".join(f"; {x}" for x in (reach, paired) if x))
 
 
 def paired_difference(diff: np.ndarray) -> str:
@@ -343,17 +466,15 @@ def paired_difference(diff: np.ndarray) -> str:
             f"(standard error), bo ahead in {int((diff >= 0).sum())} of {len(diff)}")
 
 
-def per_seed_table(report: dict, datasets, plan, measure: str, name: str) -> str:
-    """Each seed's hypervolume after 20 evaluations and at the end, per method (``measure``'s curves)."""
-    cols = [(m, k) for m, b in plan for k in sorted({min(20, b), b})]
-    lines = [f"Per seed, {name}:", "",
-             "| data set | seed | " + " | ".join(f"{m} after {k}" for m, k in cols) + " |",
-             "|---|---:|" + "---:|" * len(cols)]
+def per_seed_table(datasets, seeds: int, columns: list[tuple[str, list[float], str]], name: str) -> str:
+    """Each seed's hypervolumes: ``columns`` are (heading, value per seed, data set)."""
+    heads = list(dict.fromkeys(h for h, _, _ in columns))
+    lines = [f"Per seed, {name}" + (" and held-out" if any(h.endswith("held-out") for h in heads) else "") + ":", "",
+             "| data set | seed | " + " | ".join(heads) + " |", "|---|---:|" + "---:|" * len(heads)]
     for d in datasets:
-        methods = report["datasets"][d]["methods"]
-        for seed in range(report["settings"]["seeds"]):
-            cells = [f"{methods[m][measure]['hv_per_seed'][seed][k - 1]:.4f}" for m, k in cols]
-            lines.append(f"| {d} | {seed} | " + " | ".join(cells) + " |")
+        values = {h: v for h, v, dd in columns if dd == d}
+        for seed in range(seeds):
+            lines.append(f"| {d} | {seed} | " + " | ".join(f"{values[h][seed]:.4f}" for h in heads) + " |")
     return "\n".join(lines)
 
 

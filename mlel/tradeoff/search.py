@@ -93,6 +93,28 @@ def hypervolume_curve(records: Sequence[dict], reference: tuple[float, float] | 
     return out
 
 
+def chosen_front(records: Sequence[dict]) -> list[dict]:
+    """The complete records that are Pareto-optimal on (``utility``, ``energy_j``): the front a search chose."""
+    done = [r for r in records if r["status"] == "complete"]
+    if not done:
+        return []
+    mask = pareto_mask([(r["utility"], r["energy_j"]) for r in done], maximize=[True, False])
+    return [r for r, m in zip(done, mask) if m]
+
+
+def hypervolume_on_test(records: Sequence[dict], reference: tuple[float, float],
+                        energy_of: Callable[[dict], float] | None = None) -> float:
+    """The hypervolume of the front chosen among ``records`` on ``utility`` (a validation figure), taken
+    with each chosen point's ``test_utility`` and ``energy_of(point)`` (default: its ``energy_j``).
+
+    ``energy_of`` scores the energy the way ``test_utility`` scores the accuracy: a point was chosen
+    partly because its energy measured low, so a fresh measurement of the same configuration (what a
+    user who runs it gets) is an unbiased figure where the search's own is not."""
+    chosen = chosen_front(records)
+    energy = energy_of or (lambda r: r["energy_j"])
+    return hypervolume([r["test_utility"] for r in chosen], [energy(r) for r in chosen], reference)
+
+
 def hypervolume_curve_on_test(records: Sequence[dict], reference: tuple[float, float] | None) -> list[float | None]:
     """After each evaluation, the hypervolume of the front chosen on ``utility`` (a validation figure),
     taken with each chosen point's ``test_utility``: what the front is worth on data the search never
@@ -101,14 +123,7 @@ def hypervolume_curve_on_test(records: Sequence[dict], reference: tuple[float, f
     test split itself)."""
     if reference is None or not any(r.get("test_utility") is not None for r in records):
         return [None] * len(records)
-    out, done = [], []
-    for r in records:
-        if r["status"] == "complete":
-            done.append(r)
-        mask = pareto_mask([(d["utility"], d["energy_j"]) for d in done], maximize=[True, False]) if done else []
-        chosen = [d for d, m in zip(done, mask) if m]
-        out.append(hypervolume([d["test_utility"] for d in chosen], [d["energy_j"] for d in chosen], reference))
-    return out
+    return [hypervolume_on_test(records[:i + 1], reference) for i in range(len(records))]
 
 
 # -- the optimiser's own cost ----------------------------------------------------------------
@@ -342,10 +357,7 @@ class Search:
         curve = hypervolume_curve(self.records, ref)
         test_curve = hypervolume_curve_on_test(self.records, ref)
         done = [r for r in self.records if r["status"] == "complete"]
-        front: list[dict] = []
-        if done:
-            mask = pareto_mask([(r["utility"], r["energy_j"]) for r in done], maximize=[True, False])
-            front = sorted((r for r, m in zip(done, mask) if m), key=lambda r: r["energy_j"])
+        front = sorted(chosen_front(self.records), key=lambda r: r["energy_j"])
         energy = search_energy(self.records)
         front_doc = {
             "schema": SCHEMA,

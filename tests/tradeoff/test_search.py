@@ -10,7 +10,8 @@ from mlel.measurement.provenance import Provenance
 from mlel.tradeoff.evaluators import (BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, Evaluation,
                                       branin_currin_space)
 from mlel.tradeoff.search import (EVALUATIONS_FILE, FRONT_FILE, HV_FILE, Search, default_reference, hypervolume,
-                                  hypervolume_curve, hypervolume_curve_on_test, read_records)
+                                  hypervolume_curve, hypervolume_curve_on_test, hypervolume_on_test,
+                                  read_records)
 from mlel.tradeoff.space import SearchSpace
 
 
@@ -48,6 +49,21 @@ def test_hypervolume_on_test_scores_the_front_chosen_on_validation_hand_checked(
     # chosen on the test split itself (no test utility): nothing to report
     assert hypervolume_curve_on_test([{"status": "complete", "utility": 0.7, "energy_j": 1.0}], (0.5, 1000.0)) == [None]
     assert hypervolume_curve_on_test(recs, None) == [None] * 5
+
+
+def test_hypervolume_on_test_can_score_a_fresh_energy_measurement_hand_checked():
+    # reference (0.5, 1000 J) -> log10 3. Chosen on (utility, energy_j): a (0.9, 10 J) and b (0.7, 1 J);
+    # c (0.8, 100 J) is dominated by a and stays unchosen, whatever its fresh energy.
+    # Search's figures, test utilities a 0.85, b 0.75: (0.75-0.5)*(3-0) + (0.85-0.75)*(3-1) = 0.75 + 0.2 = 0.95
+    # Fresh energies a 100 J (log 2), b 10 J (log 1): (0.75-0.5)*(3-1) + (0.85-0.75)*(3-2) = 0.5 + 0.1 = 0.6
+    recs = [{"index": 0, "status": "complete", "utility": 0.9, "test_utility": 0.85, "energy_j": 10.0},
+            {"index": 1, "status": "complete", "utility": 0.7, "test_utility": 0.75, "energy_j": 1.0},
+            {"index": 2, "status": "complete", "utility": 0.8, "test_utility": 0.99, "energy_j": 100.0},
+            {"index": 3, "status": "failed"}]
+    fresh = {0: 100.0, 1: 10.0, 2: 0.001}
+    assert hypervolume_on_test(recs, (0.5, 1000.0)) == pytest.approx(0.95)
+    assert hypervolume_on_test(recs, (0.5, 1000.0), energy_of=lambda r: fresh[r["index"]]) == pytest.approx(0.6)
+    assert hypervolume_on_test([], (0.5, 1000.0)) == 0.0
 
 
 def test_default_reference_hand_checked():
