@@ -410,10 +410,10 @@ def summarise(runs, datasets, plan, args) -> dict:
             verdict.append(verdict_line(f"{d}, held-out hypervolume (test accuracy, fresh energy)",
                                         np.array(bo[min(bo)]), np.array(rnd[max(rnd)])))
     seed_cols = [(f"{m} after {k}", [seed[k - 1] for seed in out["datasets"][d]["methods"][m][measures[0]]["hv_per_seed"]], d)
-                 for d in datasets for m, b in plan for k in scored_counts(plan)[m]]
+                 for d in datasets for m in dict(plan) for k in scored_counts(plan)[m]]
     if args.remeasure:
         seed_cols += [(f"{m} after {k}, held-out", out["datasets"][d]["methods"][m]["held-out"]["hv_at"][k], d)
-                      for d in datasets for m, b in plan for k in scored_counts(plan)[m]]
+                      for d in datasets for m in dict(plan) for k in scored_counts(plan)[m]]
     out["table_md"] = ("\n".join(lines) + "\n\n" + (held_out_table(out, datasets, plan) if args.remeasure else "")
                        + "\n".join(verdict) + "\n\n" + per_seed_table(datasets, args.seeds, seed_cols, head[measures[0]]))
     return out
@@ -437,6 +437,7 @@ def held_out_stats(runs: list[dict], counts: list[int], reference: tuple[float, 
 
 
 def held_out_table(report: dict, datasets, plan) -> str:
+    """The held-out hypervolumes (``held_out_stats``) as a markdown table, one row per data set and method."""
     lines = ["Held-out hypervolume: the same fronts (chosen on validation after 20 evaluations and at the end), "
              "each point with its test accuracy and the energy of a fresh run of its configuration "
              "(`remeasure_seed`):", "",
