@@ -106,9 +106,6 @@ class BoOptions:
     # None: learned, as for the energy. Used by the FamilyKernel model (more than one family); a
     # one-family search learns both noises.
     utility_noise: float | None = 1e-4
-    # Among the winning family's pool candidates whose log-acquisition lies within this of the best, take
-    # the one with the highest posterior mean utility (0: the best log-acquisition alone).
-    tie_tolerance: float = 0.0
 
 
 class BoProposer:
@@ -192,10 +189,7 @@ class BoProposer:
                 with torch.no_grad():
                     xs = torch.tensor(pool, dtype=torch.double)
                     values = torch.cat([acq(chunk.unsqueeze(-2)) for chunk in xs.split(512)])
-                    best = int(torch.argmax(values))
-                    if o.tie_tolerance > 0:
-                        best = self._tie_break(model, xs, values, best, o.tie_tolerance)
-                return self.space.decode(pool[best])
+                return self.space.decode(pool[int(torch.argmax(values))])
             log.info("step %d: every configuration in the candidate pool was evaluated already", index)
         bounds = torch.tensor(self.space.bounds(), dtype=torch.double)
         x, _ = optimize_acqf_mixed(
@@ -208,16 +202,6 @@ class BoProposer:
             options={"maxiter": o.maxiter, "seed": self.seed * 31 + index},
         )
         return self.space.decode(x[0].detach().numpy())
-
-    @staticmethod
-    def _tie_break(model, xs, values, best: int, tolerance: float) -> int:
-        """Of the candidates of ``best``'s family within ``tolerance`` of its log-acquisition, the index
-        of the one whose posterior mean utility is highest."""
-        import torch
-
-        ties = torch.nonzero((values >= values[best] - tolerance) & (xs[:, 0] == xs[best, 0])).flatten()
-        mean = model.posterior(xs[ties]).mean[..., 0]
-        return int(ties[int(torch.argmax(mean))])
 
     def candidate_pool(self, index: int, history: Sequence[Observation]) -> np.ndarray:
         """Encoded, de-duplicated, not yet evaluated candidates the acquisition is maximised over.

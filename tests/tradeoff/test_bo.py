@@ -164,25 +164,3 @@ def test_perturbations_are_reflected_at_the_ends_of_the_range_not_piled_on_them(
     x = pool[pool[:, 0] == 0][:, space.family_columns("a")[0]]
     assert (x <= 0.05).sum() > 20  # many perturbations close to the evaluated point ...
     assert x.min() > 0.0  # ... none on the end of the range
-
-
-class _MeanModel:
-    """Stands in for the fitted GP: the posterior mean utility is the candidate's second column."""
-
-    def posterior(self, x):
-        import torch
-
-        return type("Posterior", (), {"mean": torch.stack([x[:, 1], torch.zeros(len(x), dtype=x.dtype)], -1)})()
-
-
-def test_near_ties_of_the_acquisition_go_to_the_best_predicted_utility_of_the_winning_family():
-    import torch
-
-    # columns: family, predicted utility; log-acquisition values beside them
-    xs = torch.tensor([[0, 0.1], [0, 0.9], [1, 0.99], [0, 0.5], [0, 0.95]], dtype=torch.double)
-    values = torch.tensor([-4.00, -4.08, -4.01, -4.05, -4.30], dtype=torch.double)
-    best = int(torch.argmax(values))
-    # within 0.1 of the best: rows 0, 1, 3 of family 0 (row 2 is another family, row 4 too far below)
-    assert BoProposer._tie_break(_MeanModel(), xs, values, best, 0.1) == 1
-    assert BoProposer._tie_break(_MeanModel(), xs, values, best, 0.06) == 3  # row 1 is now outside
-    assert BoProposer._tie_break(_MeanModel(), xs, values, best, 0.001) == 0  # no ties: the best alone
