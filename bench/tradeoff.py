@@ -1,8 +1,8 @@
 """Benchmark of the trade-off search on real, measured training runs: bo vs random (vs Optuna's MOTPE).
 
     python bench/tradeoff.py [--datasets synthetic,digits] [--seeds 10] [--bo-budget 20] [--random-budget 60]
-                             [--optuna-budget 20] [--bo-defaults-budget 0] [--init 6] [--jobs 1]
-                             [--work-dir /tmp/mlel-bench-tradeoff] [--docs docs] [--quick] [--reuse METHOD=DIR ...] [--no-remeasure]
+                             [--optuna-budget 20] [--init 6] [--jobs 1] [--work-dir /tmp/mlel-bench-tradeoff]
+                             [--docs docs] [--quick] [--reuse METHOD=DIR ...] [--no-remeasure]
 
 The data sets and what "energy" means on each are in ``DATASETS`` below; the space is the default
 six families with the expensive corner of gradient boosting bounded (``bench_space``).
@@ -66,17 +66,14 @@ INFER_MIN_DURATION_S = 1.0
 # test split (``--validation-size``). Chosen and scored on the test split, the comparison rewards
 # holding more draws on the cheapest family's plateau, whose test accuracy jitters by a few samples.
 VALIDATION_SIZE = 0.2
-# bo as the search runs it, and an extra arm (--bo-defaults-budget): bo whose initial design starts each
-# family at its defaults (the search's defaults_first), interleaved with the others like any method
-BO_ARMS = ("bo", "bo-defaults")
 
 
 def bench_space() -> SearchSpace:
     """The default six families; gradient boosting's expensive corner bounded (<= 100 trees, depth <= 5),
     which keeps one fit under about 5 s on these data sets and the whole bench near 20 minutes."""
-    gb = Family("gradient_boosting", (H("n_estimators", 5, 100, integer=True, log=True, default=100),
-                                      H("max_depth", 1, 5, integer=True, default=3),
-                                      H("learning_rate", 1e-2, 1.0, log=True, default=0.1)))
+    gb = Family("gradient_boosting", (H("n_estimators", 5, 100, integer=True, log=True),
+                                      H("max_depth", 1, 5, integer=True),
+                                      H("learning_rate", 1e-2, 1.0, log=True)))
     return SearchSpace([gb if m == "gradient_boosting" else FAMILIES[m] for m in MODELS])
 
 
@@ -133,10 +130,9 @@ def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init:
     spec = DATASETS[dataset]
     out = work / dataset / f"{method}-{seed}"
     shutil.rmtree(out, ignore_errors=True)  # every bench run starts fresh
-    search = Search.open(out, space, method="bo" if method == "bo-defaults" else method, budget=budget, init=init, seed=seed,
+    search = Search.open(out, space, method=method, budget=budget, init=init, seed=seed,
                          description={"dataset": dataset, "objective": "accuracy", **spec,
                                       "train_min_duration_s": TRAIN_MIN_DURATION_S, "validation_size": validation_size,
-                                      "defaults_first": method == "bo-defaults",  # the search is bo; its initial design differs
                                       "infer_min_duration_s": INFER_MIN_DURATION_S if spec["energy"] != "train" else None})
     evaluator = bench_evaluator(out / "experiments", dataset, seed, search.search_id, validation_size, space)
     proposer = OptunaProposer(space, seed, init) if method == "optuna-tpe" else None
@@ -236,9 +232,6 @@ def main(argv=None) -> int:
     ap.add_argument("--bo-budget", type=int, default=20)
     ap.add_argument("--random-budget", type=int, default=60)
     ap.add_argument("--optuna-budget", type=int, default=20)
-    ap.add_argument("--bo-defaults-budget", type=int, default=0,
-                    help="also run bo with each family's first point at its defaults (BoOptions(defaults_first=True)), "
-                         "interleaved with the other methods, as method bo-defaults (default 0: not run)")
     ap.add_argument("--validation-size", type=float, default=VALIDATION_SIZE,
                     help=f"choose on this fraction of the training split, score the fronts on the test split "
                          f"(default: {VALIDATION_SIZE}; 0: choose and score on the test split)")
@@ -264,8 +257,7 @@ def main(argv=None) -> int:
     for d in datasets:
         if d not in DATASETS:
             ap.error(f"unknown data set {d!r}; choose from {', '.join(DATASETS)}")
-    plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget),
-            ("bo-defaults", args.bo_defaults_budget)]
+    plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget)]
     plan = [(m, b) for m, b in plan if b > 0]
     reuse = {}
     for item in args.reuse:
@@ -403,21 +395,20 @@ def summarise(runs, datasets, plan, args) -> dict:
     verdict = []
     for d in datasets:
         methods = out["datasets"][d]["methods"]
-        if "random" not in methods:
+        if "bo" not in methods or "random" not in methods:
             continue
-        for arm in [a for a in BO_ARMS if a in methods]:
-            for m in measures:
-                bo_curve, rnd_curve = methods[arm][m]["hv_mean"], methods["random"][m]["hv_mean"]
-                n = evaluations_to_reach(bo_curve, rnd_curve[-1])
-                reach = (f"{arm}'s mean reaches it after {n} evaluations" if n is not None
-                         else f"{arm}'s mean does not reach it within its {len(bo_curve)} evaluations")
-                bo_seeds = np.array(methods[arm][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
-                rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
-                verdict.append(verdict_line(f"{d}, {head[m]}", bo_seeds, rnd_seeds, reach, arm))
-            if args.remeasure:
-                bo, rnd = methods[arm]["held-out"]["hv_at"], methods["random"]["held-out"]["hv_at"]
-                verdict.append(verdict_line(f"{d}, held-out hypervolume (test accuracy, fresh energy)",
-                                            np.array(bo[min(bo)]), np.array(rnd[max(rnd)]), arm=arm))
+        for m in measures:
+            bo_curve, rnd_curve = methods["bo"][m]["hv_mean"], methods["random"][m]["hv_mean"]
+            n = evaluations_to_reach(bo_curve, rnd_curve[-1])
+            reach = (f"bo's mean reaches it after {n} evaluations" if n is not None
+                     else f"bo's mean does not reach it within its {len(bo_curve)} evaluations")
+            bo_seeds = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
+            rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
+            verdict.append(verdict_line(f"{d}, {head[m]}", bo_seeds, rnd_seeds, reach))
+        if args.remeasure:
+            bo, rnd = methods["bo"]["held-out"]["hv_at"], methods["random"]["held-out"]["hv_at"]
+            verdict.append(verdict_line(f"{d}, held-out hypervolume (test accuracy, fresh energy)",
+                                        np.array(bo[min(bo)]), np.array(rnd[max(rnd)])))
     seed_cols = [(f"{m} after {k}", [seed[k - 1] for seed in out["datasets"][d]["methods"][m][measures[0]]["hv_per_seed"]], d)
                  for d in datasets for m in dict(plan) for k in scored_counts(plan)[m]]
     if args.remeasure:
@@ -462,20 +453,20 @@ def held_out_table(report: dict, datasets, plan) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def verdict_line(what: str, bo_seeds: np.ndarray, rnd_seeds: np.ndarray, reach: str = "", arm: str = "bo") -> str:
+def verdict_line(what: str, bo_seeds: np.ndarray, rnd_seeds: np.ndarray, reach: str = "") -> str:
     """Target met or not on the seeds' means (bo after 20 vs random at its end), plus the paired difference."""
     bo20, rnd_final = float(np.mean(bo_seeds)), float(np.mean(rnd_seeds))
-    paired = paired_difference(bo_seeds - rnd_seeds, arm)
-    return (f"- {what}: {arm} after 20 = {bo20:.4f}, random at its end = {rnd_final:.4f} ({100 * bo20 / rnd_final:.1f} %): "
+    paired = paired_difference(bo_seeds - rnd_seeds)
+    return (f"- {what}: bo after 20 = {bo20:.4f}, random at its end = {rnd_final:.4f} ({100 * bo20 / rnd_final:.1f} %): "
             f"target {'met' if bo20 >= rnd_final else 'NOT met'}" + "".join(f"; {x}" for x in (reach, paired) if x))
 
 
-def paired_difference(diff: np.ndarray, arm: str = "bo") -> str:
+def paired_difference(diff: np.ndarray) -> str:
     """Per-seed bo - random: mean +- standard error and the seeds where bo is ahead ("" with one seed)."""
     if len(diff) < 2:
         return ""
-    return (f"per seed {arm} - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
-            f"(standard error), {arm} ahead in {int((diff >= 0).sum())} of {len(diff)}")
+    return (f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
+            f"(standard error), bo ahead in {int((diff >= 0).sum())} of {len(diff)}")
 
 
 def per_seed_table(datasets, seeds: int, columns: list[tuple[str, list[float], str]], name: str) -> str:

@@ -35,9 +35,6 @@ def parser() -> ArgumentParser:
                    help="initial Sobol design before the optimiser takes over (default: one point per model family, "
                         f"at least {MIN_DEFAULT_INIT}; with --resume, the search's own)")
     p.add_argument("--method", default="bo", help=f"{', '.join(METHODS)} (default: bo)")
-    p.add_argument("--defaults-first", action="store_true",
-                   help="bo: each family's first point is its defaults (scikit-learn's, as declared in "
-                        "mlel/tradeoff/space.py) instead of a Sobol point; see docs/tradeoff.md for what it changed")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
                    help=f"comma-separated model families (default: {','.join(DEFAULT_MODELS)}; all: {','.join(FAMILIES)})")
     p.add_argument("--objective", default="accuracy", help=f"{', '.join(OBJECTIVES)} (default: accuracy)")
@@ -117,8 +114,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UserInputError(f"--{name} must be a number of seconds >= 0; got {value!r}")
     if not 0.0 <= args.validation_size < 1.0:
         raise UserInputError(f"--validation-size must be a fraction from 0 (none) to below 1, e.g. 0.2; got {args.validation_size!r}")
-    if args.defaults_first and method != "bo":
-        raise UserInputError(f"--defaults-first shapes bo's initial design; --method {method} has none (use --method bo)")
     if args.predictions < 1:
         raise UserInputError(f"The 'predictions' parameter must be at least 1; got {args.predictions}")
     _check_dataset(args.dataset, args.target, args.seed, args.n_samples, args.n_features)
@@ -128,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          description={"dataset": args.dataset, "objective": objective, "energy": energy,
                                       "predictions": args.predictions if energy == "train+infer" else None,
                                       "target": args.target, "threads": args.threads,
-                                      "validation_size": args.validation_size, "defaults_first": args.defaults_first,
+                                      "validation_size": args.validation_size,
                                       "n_samples": args.n_samples if args.dataset == "synthetic" else None,
                                       "n_features": args.n_features if args.dataset == "synthetic" else None,
                                       "monitor_interval_s": args.monitor_interval,

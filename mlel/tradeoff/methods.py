@@ -106,9 +106,6 @@ class BoOptions:
     # None: learned, as for the energy. Used by the FamilyKernel model (more than one family); a
     # one-family search learns both noises.
     utility_noise: float | None = 1e-4
-    # The initial design's first round (one point per family) at each family's defaults
-    # (``Hyperparameter.default``) rather than at Sobol points.
-    defaults_first: bool = False
 
 
 class BoProposer:
@@ -118,7 +115,7 @@ class BoProposer:
                  options: BoOptions = BoOptions()):
         self.space, self.seed, self.init, self.options = space, seed, init, options
         self.reference_model = reference_model  # (utility, -log10 energy); set by the search once known
-        self._design = space.sobol_design(init, seed, defaults_first=options.defaults_first)
+        self._design = space.sobol_design(init, seed)
 
     def propose(self, index: int, history: Sequence[Observation]) -> Candidate:
         ok = [h for h in history if not h.failed]
@@ -349,10 +346,9 @@ def family_model(space: SearchSpace, train_x, train_y, utility_noise: float | No
                          for j in range(train_y.shape[-1])))
 
 
-def make_proposer(method: str, space: SearchSpace, seed: int, budget: int, init: int,
-                  defaults_first: bool = False) -> Proposer:
+def make_proposer(method: str, space: SearchSpace, seed: int, budget: int, init: int) -> Proposer:
     if method == "bo":
-        return BoProposer(space, seed, init, options=BoOptions(defaults_first=defaults_first))
+        return BoProposer(space, seed, init)
     if method == "random":
         return RandomProposer(space, seed)
     if method == "grid":

@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 SCHEMA = "mlel.tradeoff/1"
 SEARCH_FILE, EVALUATIONS_FILE, FRONT_FILE, HV_FILE = "search.json", "evaluations.jsonl", "front.json", "hypervolume.csv"
 # settings a resumed search must share with the one it continues (the budget may grow)
-RESUME_KEYS = ("method", "init", "seed", "models", "dataset", "objective", "energy", "validation_size", "defaults_first")
-RESUME_DEFAULTS = {"validation_size": 0.0, "defaults_first": False}  # what a search.json written before the key existed meant
+RESUME_KEYS = ("method", "init", "seed", "models", "dataset", "objective", "energy", "validation_size")
+RESUME_DEFAULTS = {"validation_size": 0.0}  # what a search.json written before the key existed meant
 
 
 def _now() -> str:
@@ -293,8 +293,7 @@ class Search:
         """Evaluate until the budget is spent. ``proposer`` replaces the method's own (e.g. Optuna in the bench)."""
         meter = overhead_meter or OverheadMeter()
         if proposer is None:
-            proposer = make_proposer(self.meta["method"], self.space, self.meta["seed"], self.meta["budget"], self.meta["init"],
-                                     defaults_first=bool(self.meta.get("defaults_first", False)))
+            proposer = make_proposer(self.meta["method"], self.space, self.meta["seed"], self.meta["budget"], self.meta["init"])
         budget = self.meta["budget"]
         interrupted = False
         bar = _progress_bar(progress, budget, len(self.records), self.meta.get("method", ""))

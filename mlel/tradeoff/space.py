@@ -41,17 +41,12 @@ class Hyperparameter:
     high: float
     integer: bool = False
     log: bool = False
-    # A good first guess (scikit-learn's default where it is a number in the range); None: the middle
-    # of the range on its scale. ``bo`` can start each family here (``BoOptions(defaults_first=True)``).
-    default: float | None = None
 
     def __post_init__(self):
         if not self.low < self.high:
             raise ValueError(f"{self.name}: low must be below high")
         if self.log and self.low <= 0:
             raise ValueError(f"{self.name}: a log-scaled range must be positive")
-        if self.default is not None and not self.low <= self.default <= self.high:
-            raise ValueError(f"{self.name}: the default must lie in the range")
 
     def to_unit(self, value: float) -> float:
         lo, hi, v = self.low, self.high, float(value)
@@ -97,22 +92,22 @@ H = Hyperparameter
 FAMILIES: dict[str, Family] = {
     f.model: f
     for f in (
-        Family("random_forest", (H("n_estimators", 5, 300, integer=True, log=True, default=100),
-                                 H("max_depth", 1, 30, integer=True, log=True, default=30))),  # None: unlimited
-        Family("gradient_boosting", (H("n_estimators", 5, 300, integer=True, log=True, default=100),
-                                     H("max_depth", 1, 8, integer=True, default=3),
-                                     H("learning_rate", 1e-2, 1.0, log=True, default=0.1))),
-        Family("mlp", (H("hidden_units", 4, 256, integer=True, log=True, default=100),
-                       H("hidden_layers", 1, 3, integer=True, default=1),
-                       H("learning_rate_init", 1e-4, 1e-1, log=True, default=1e-3),
-                       H("alpha", 1e-6, 1e-1, log=True, default=1e-4),
-                       H("max_iter", 20, 500, integer=True, log=True, default=200)),
+        Family("random_forest", (H("n_estimators", 5, 300, integer=True, log=True),
+                                 H("max_depth", 1, 30, integer=True, log=True))),
+        Family("gradient_boosting", (H("n_estimators", 5, 300, integer=True, log=True),
+                                     H("max_depth", 1, 8, integer=True),
+                                     H("learning_rate", 1e-2, 1.0, log=True))),
+        Family("mlp", (H("hidden_units", 4, 256, integer=True, log=True),
+                       H("hidden_layers", 1, 3, integer=True),
+                       H("learning_rate_init", 1e-4, 1e-1, log=True),
+                       H("alpha", 1e-6, 1e-1, log=True),
+                       H("max_iter", 20, 500, integer=True, log=True)),
                to_params=_mlp_params),
-        Family("knn", (H("n_neighbors", 1, 50, integer=True, log=True, default=5),)),
-        Family("svm", (H("C", 1e-2, 1e3, log=True, default=1.0), H("gamma", 1e-4, 10.0, log=True))),  # "scale": data-dependent
-        Family("logistic_regression", (H("C", 1e-3, 1e3, log=True, default=1.0),
-                                       H("max_iter", 20, 1000, integer=True, log=True, default=100))),
-        Family("naive_bayes", (H("var_smoothing", 1e-12, 1e-2, log=True, default=1e-9),)),
+        Family("knn", (H("n_neighbors", 1, 50, integer=True, log=True),)),
+        Family("svm", (H("C", 1e-2, 1e3, log=True), H("gamma", 1e-4, 10.0, log=True))),
+        Family("logistic_regression", (H("C", 1e-3, 1e3, log=True),
+                                       H("max_iter", 20, 1000, integer=True, log=True))),
+        Family("naive_bayes", (H("var_smoothing", 1e-12, 1e-2, log=True),)),
     )
 }
 
@@ -220,11 +215,8 @@ class SearchSpace:
     def max_family_dim(self) -> int:
         return max(len(c) for c in self._family_columns.values()) or 1
 
-    def sobol_design(self, n: int, seed: int, defaults_first: bool = False) -> list[Candidate]:
-        """``n`` initial points: families in turn (so each is tried), hyperparameters from a scrambled Sobol sequence.
-
-        ``defaults_first``: the first round (one point per family) is each family's defaults instead.
-        """
+    def sobol_design(self, n: int, seed: int) -> list[Candidate]:
+        """``n`` initial points: families in turn (so each is tried), hyperparameters from a scrambled Sobol sequence."""
         from scipy.stats import qmc
 
         if n <= 0:
@@ -232,13 +224,7 @@ class SearchSpace:
         sobol = qmc.Sobol(d=self.max_family_dim, scramble=True, seed=seed)
         m = max(1, math.ceil(math.log2(max(n, 2))))
         unit = sobol.random_base2(m)[:n]
-        return [self.default_candidate(self.names[i]) if defaults_first and i < len(self.names)
-                else self.from_unit_row(i, unit[i]) for i in range(n)]
-
-    def default_candidate(self, model: str) -> Candidate:
-        """The family's defaults (``Hyperparameter.default``; the middle of the range where there is none)."""
-        unit = [0.5 if hp.default is None else hp.to_unit(hp.default) for hp in self.families[model].hyperparameters]
-        return self.from_unit_row(self.names.index(model), unit or [0.0])  # snapped, as every design point
+        return [self.from_unit_row(i, unit[i]) for i in range(n)]
 
     def random_candidate(self, rng: np.random.Generator) -> Candidate:
         family_index = int(rng.integers(len(self.names)))

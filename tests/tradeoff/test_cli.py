@@ -70,7 +70,6 @@ def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_ro
     (["--train-min-duration", "-1"], "--train-min-duration"),
     (["--infer-min-duration", "-0.5"], "--infer-min-duration"),
     (["--validation-size", "1"], "--validation-size"),
-    (["--method", "random", "--defaults-first"], "--method bo"),
 ])
 def test_bad_arguments(tmp_path, capsys, extra, expected):
     assert _run(["--dataset", "iris", "--output-dir", str(tmp_path / "s"), *extra]) == 2

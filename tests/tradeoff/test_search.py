@@ -185,25 +185,6 @@ def test_existing_search_needs_resume_and_matching_settings(tmp_path):
         _search(tmp_path, budget=5, seed=1, resume=True)
 
 
-def test_defaults_first_starts_bo_at_the_defaults_and_a_resume_keeps_its_design(tmp_path):
-    def open_(budget, defaults_first, resume=False, name="d"):
-        return Search.open(tmp_path / name, branin_currin_space(), method="bo", budget=budget, init=3, seed=0,
-                           resume=resume, description={"dataset": "synthetic", "defaults_first": defaults_first})
-
-    out = open_(3, True).run(ScriptedEvaluator(interrupt_at=2), progress=False)
-    assert out.interrupted and len(out.records) == 2
-    # branin_currin_space declares no defaults: the middle of each range
-    assert out.records[0]["candidate"]["values"] == {"x0": 0.5, "x1": 0.5}
-    plain = open_(3, False, name="plain").run(ScriptedEvaluator(), progress=False)
-    assert plain.records[0]["candidate"] != out.records[0]["candidate"]
-    assert plain.records[1]["candidate"] == out.records[1]["candidate"]  # one family: only its first point differs
-    with pytest.raises(UserInputError, match="defaults_first"):
-        open_(3, False, resume=True)
-    resumed = open_(3, True, resume=True).run(ScriptedEvaluator(), progress=False)
-    assert [r["candidate"] for r in resumed.records[1:]] == [r["candidate"] for r in plain.records[1:]]
-    assert json.loads((tmp_path / "d" / "search.json").read_text())["defaults_first"] is True
-
-
 def test_budget_below_init_is_a_user_error(tmp_path):
     with pytest.raises(UserInputError, match="init"):
         _search(tmp_path, budget=2, init=3)

@@ -66,24 +66,6 @@ def test_sobol_design_tries_every_family_and_is_seeded():
     assert a != space.sobol_design(6, seed=4)
 
 
-def test_defaults_first_design_starts_each_family_at_its_defaults():
-    space = SearchSpace.from_models(["logistic_regression", "knn", "svm"])
-    a = space.sobol_design(5, seed=3, defaults_first=True)
-    assert [c.model for c in a] == ["logistic_regression", "knn", "svm", "logistic_regression", "knn"]
-    assert a[0].values == {"C": 1.0, "max_iter": 100}  # scikit-learn's defaults
-    assert a[1].values == {"n_neighbors": 5}
-    # no default declared (svm's gamma is "scale", data-dependent): the middle of its log range 1e-4..10
-    assert a[2].values["C"] == 1.0 and a[2].values["gamma"] == pytest.approx(10 ** -1.5)
-    assert a[3:] == space.sobol_design(5, seed=3)[3:]  # the rest is the Sobol design as without defaults
-    for c in a:
-        assert space.decode(space.encode(c)) == c  # snapped like every design point
-
-
-def test_a_default_outside_the_range_is_refused():
-    with pytest.raises(ValueError, match="default"):
-        Hyperparameter("k", 1, 50, integer=True, default=100)
-
-
 def test_grid_covers_each_family_and_interleaves():
     space = SearchSpace.from_models(["random_forest", "knn"])
     grid = space.grid(budget=18, seed=0)
