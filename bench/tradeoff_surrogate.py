@@ -128,12 +128,7 @@ def _bo_options(items: list[str], ap: argparse.ArgumentParser) -> BoOptions:
             ap.error(f"--bo-option {item!r}: expected KEY=VALUE with KEY one of {', '.join(known)}")
         default = getattr(BoOptions(), key)
         try:
-            if isinstance(default, bool):  # bool("false") is True
-                if value not in ("true", "false"):
-                    raise ValueError(value)
-                kwargs[key] = value == "true"
-            else:
-                kwargs[key] = None if value == "none" else type(default if default is not None else 0.0)(value)
+            kwargs[key] = None if value == "none" else type(default if default is not None else 0.0)(value)
         except ValueError:
             ap.error(f"--bo-option {item!r}: {value!r} is not a {type(default).__name__}")
     return BoOptions(**kwargs)
