@@ -3,6 +3,7 @@
     python bench/tradeoff.py [--datasets synthetic,digits] [--seeds 10] [--bo-budget 20] [--random-budget 60]
                              [--optuna-budget 20] [--init 6] [--jobs 1] [--work-dir /tmp/mlel-bench-tradeoff]
                              [--docs docs] [--quick] [--reuse METHOD=DIR ...] [--no-remeasure]
+                             [--arm NAME=KEY=VALUE[,KEY=VALUE...] ...]
 
 The data sets and what "energy" means on each are in ``DATASETS`` below; the space is the default
 six families with the expensive corner of gradient boosting bounded (``bench_space``).
@@ -14,7 +15,8 @@ on that data set), so the curves are comparable. With a validation part (the def
 chosen on validation accuracy and scored on the test split, and every point of the scored fronts is
 run once more for a held-out energy (``remeasure_seed``). Writes ``docs/img/tradeoff/*.png`` and the table
 in ``docs/tradeoff.md`` between the BENCH markers. Target: bo after 20 evaluations reaches at least
-random search's hypervolume after 60.
+random search's hypervolume after 60. ``--arm`` adds a variant of bo (``BoOptions`` fields) as one
+more method, interleaved with the others per seed, so that a change is judged on the same machine load.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
+from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
 from mlel.tradeoff.search import (  # noqa: E402
     EVALUATIONS_FILE, FRONT_FILE, SEARCH_FILE, Search, chosen_front, read_records, default_reference, hypervolume_curve,
     make_overhead_meter, hypervolume_curve_on_test, hypervolume_on_test)
@@ -124,18 +128,57 @@ def bench_evaluator(output_dir: Path, dataset: str, seed: int, search_id: str, v
         n_samples=spec.get("n_samples", 1000), n_features=spec.get("n_features", 20))).bind(space)
 
 
+def parse_bo_options(items: list[str], error, flag: str = "--bo-option") -> BoOptions:
+    """``BoOptions`` from ``KEY=VALUE`` items ('none' for None); ``error(message)`` on a bad item."""
+    known = [f.name for f in fields(BoOptions)]
+    kwargs = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in known or not value:
+            error(f"{flag} {item!r}: expected KEY=VALUE with KEY one of {', '.join(known)}")
+        default = getattr(BoOptions(), key)
+        try:
+            if value == "none":
+                kwargs[key] = None
+            elif default is None:  # an optional field: an integer where it reads as one, else a float
+                kwargs[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+            else:
+                kwargs[key] = type(default)(value)
+        except ValueError:
+            error(f"{flag} {item!r}: {value!r} is not a {type(default).__name__}")
+    return BoOptions(**kwargs)
+
+
+def parse_arms(first_options: list[str], arms: list[str], error, first: str | None = None) -> dict[str, BoOptions]:
+    """``{first: BoOptions(first_options)}`` (when ``first`` is given) plus one entry per
+    ``NAME=KEY=VALUE[,KEY=VALUE...]`` in ``arms``: variants of bo, each run as a method of its own."""
+    out = {first: parse_bo_options(first_options, error)} if first else {}
+    taken = {"bo", "random", "grid", "optuna-tpe", *out}
+    for arm in arms:
+        name, _, items = arm.partition("=")
+        if not name or not items or name in taken or "/" in name:
+            error(f"--arm {arm!r}: expected NAME=KEY=VALUE[,KEY=VALUE...] with a new NAME without '/' "
+                  f"(not {', '.join(sorted(taken))})")
+        out[name] = parse_bo_options(items.split(","), error, f"--arm {name}:")
+        taken.add(name)
+    return out
+
+
 def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init: int,
-            validation_size: float = VALIDATION_SIZE) -> dict:
+            validation_size: float = VALIDATION_SIZE, arm: BoOptions | None = None) -> dict:
+    """One search of ``method``; with ``arm``, ``method`` names a variant of bo run with those options."""
     space = bench_space()
     spec = DATASETS[dataset]
     out = work / dataset / f"{method}-{seed}"
     shutil.rmtree(out, ignore_errors=True)  # every bench run starts fresh
-    search = Search.open(out, space, method=method, budget=budget, init=init, seed=seed,
-                         description={"dataset": dataset, "objective": "accuracy", **spec,
+    extra = {} if arm is None else {"bo_options": {f.name: getattr(arm, f.name) for f in fields(arm)}}
+    search = Search.open(out, space, method="bo" if arm is not None else method, budget=budget, init=init, seed=seed,
+                         description={"dataset": dataset, "objective": "accuracy", **spec, **extra,
                                       "train_min_duration_s": TRAIN_MIN_DURATION_S, "validation_size": validation_size,
                                       "infer_min_duration_s": INFER_MIN_DURATION_S if spec["energy"] != "train" else None})
     evaluator = bench_evaluator(out / "experiments", dataset, seed, search.search_id, validation_size, space)
-    proposer = OptunaProposer(space, seed, init) if method == "optuna-tpe" else None
+    proposer = (OptunaProposer(space, seed, init) if method == "optuna-tpe"
+                else BoProposer(space, seed, init, options=arm) if arm is not None else None)
     t0 = time.perf_counter()
     outcome = search.run(evaluator, overhead_meter=make_overhead_meter(out), progress=False, proposer=proposer)
     wall_s = time.perf_counter() - t0
@@ -232,6 +275,9 @@ def main(argv=None) -> int:
     ap.add_argument("--bo-budget", type=int, default=20)
     ap.add_argument("--random-budget", type=int, default=60)
     ap.add_argument("--optuna-budget", type=int, default=20)
+    ap.add_argument("--arm", action="append", default=[], metavar="NAME=KEY=VALUE[,KEY=VALUE...]",
+                    help="also run a variant of bo with these BoOptions fields as method NAME, with bo's budget, "
+                         "interleaved with the others (e.g. tr=pool_global_until=2); repeatable")
     ap.add_argument("--validation-size", type=float, default=VALIDATION_SIZE,
                     help=f"choose on this fraction of the training split, score the fronts on the test split "
                          f"(default: {VALIDATION_SIZE}; 0: choose and score on the test split)")
@@ -257,8 +303,12 @@ def main(argv=None) -> int:
     for d in datasets:
         if d not in DATASETS:
             ap.error(f"unknown data set {d!r}; choose from {', '.join(DATASETS)}")
-    plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget)]
+    arms = parse_arms([], args.arm, ap.error)
+    plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget),
+            *[(name, args.bo_budget) for name in arms]]
     plan = [(m, b) for m, b in plan if b > 0]
+    args.arms = {name: {f.name: getattr(o, f.name) for f in fields(o) if getattr(o, f.name) != getattr(BoOptions(), f.name)}
+                 for name, o in arms.items()}
     reuse = {}
     for item in args.reuse:
         method, _, directory = item.partition("=")
@@ -278,7 +328,7 @@ def main(argv=None) -> int:
 
     t_start = time.perf_counter()
     args.remeasure = args.remeasure and args.validation_size > 0  # held-out energy goes with held-out accuracy
-    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse, args.validation_size, args.remeasure)
+    jobs = [(args.work_dir, dataset, args.seeds, plan, args.init, i, reuse, args.validation_size, args.remeasure, arms)
             for i, dataset in enumerate(datasets)]
     if args.jobs > 1 and len(jobs) > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -302,7 +352,7 @@ def _run_dataset(job) -> list[dict]:
     """Every seed and method on one data set (one process per data set with ``--jobs``)."""
     from tqdm import tqdm
 
-    work, dataset, seeds, plan, init, position, reuse, validation_size, remeasure = job
+    work, dataset, seeds, plan, init, position, reuse, validation_size, remeasure, arms = job
     # one source for the re-measurements too when every method is reused from the same directory
     source = next(iter(reuse.values())) if len(reuse) == len(plan) and len(set(reuse.values())) == 1 else None
     runs = []
@@ -313,7 +363,7 @@ def _run_dataset(job) -> list[dict]:
                 if method in reuse:
                     runs.append(reuse_one(reuse[method], work, dataset, method, seed))
                 else:
-                    runs.append(run_one(work, dataset, method, seed, budget, init, validation_size))
+                    runs.append(run_one(work, dataset, method, seed, budget, init, validation_size, arms.get(method)))
                 bar.update(budget)
             if remeasure:
                 seed_runs = runs[-len(plan):]
@@ -336,7 +386,8 @@ def summarise(runs, datasets, plan, args) -> dict:
                                         "jobs": args.jobs, "datasets": {d: DATASETS[d] for d in datasets},
                                         "train_min_duration_s": TRAIN_MIN_DURATION_S,
                                         "infer_min_duration_s": INFER_MIN_DURATION_S, "reused": args.reused,
-                                        "validation_size": args.validation_size, "remeasure": args.remeasure}}
+                                        "validation_size": args.validation_size, "remeasure": args.remeasure,
+                                        "arms": args.arms}}
     measures = ["test", "chosen"] if args.validation_size else ["chosen"]
     img = args.docs / "img" / "tradeoff"
     img.mkdir(parents=True, exist_ok=True)
@@ -395,20 +446,24 @@ def summarise(runs, datasets, plan, args) -> dict:
     verdict = []
     for d in datasets:
         methods = out["datasets"][d]["methods"]
-        if "bo" not in methods or "random" not in methods:
+        if "random" not in methods:
             continue
-        for m in measures:
-            bo_curve, rnd_curve = methods["bo"][m]["hv_mean"], methods["random"][m]["hv_mean"]
-            n = evaluations_to_reach(bo_curve, rnd_curve[-1])
-            reach = (f"bo's mean reaches it after {n} evaluations" if n is not None
-                     else f"bo's mean does not reach it within its {len(bo_curve)} evaluations")
-            bo_seeds = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
-            rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
-            verdict.append(verdict_line(f"{d}, {head[m]}", bo_seeds, rnd_seeds, reach))
-        if args.remeasure:
-            bo, rnd = methods["bo"]["held-out"]["hv_at"], methods["random"]["held-out"]["hv_at"]
-            verdict.append(verdict_line(f"{d}, held-out hypervolume (test accuracy, fresh energy)",
-                                        np.array(bo[min(bo)]), np.array(rnd[max(rnd)])))
+        for arm in [a for a in ("bo", *args.arms) if a in methods]:  # bo, then each variant of it
+            for m in measures:
+                bo_curve, rnd_curve = methods[arm][m]["hv_mean"], methods["random"][m]["hv_mean"]
+                n = evaluations_to_reach(bo_curve, rnd_curve[-1])
+                reach = (f"{arm}'s mean reaches it after {n} evaluations" if n is not None
+                         else f"{arm}'s mean does not reach it within its {len(bo_curve)} evaluations")
+                bo_seeds = np.array(methods[arm][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
+                rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
+                verdict.append(verdict_line(f"{d}, {head[m]}", bo_seeds, rnd_seeds, reach, arm))
+                if arm != "bo" and "bo" in methods and args.seeds > 1:
+                    first = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
+                    verdict.append(f"  - {arm} against bo: {paired_difference(bo_seeds - first, arm, 'bo')}")
+            if args.remeasure:
+                bo, rnd = methods[arm]["held-out"]["hv_at"], methods["random"]["held-out"]["hv_at"]
+                verdict.append(verdict_line(f"{d}, held-out hypervolume (test accuracy, fresh energy)",
+                                            np.array(bo[min(bo)]), np.array(rnd[max(rnd)]), arm=arm))
     seed_cols = [(f"{m} after {k}", [seed[k - 1] for seed in out["datasets"][d]["methods"][m][measures[0]]["hv_per_seed"]], d)
                  for d in datasets for m in dict(plan) for k in scored_counts(plan)[m]]
     if args.remeasure:
@@ -453,20 +508,20 @@ def held_out_table(report: dict, datasets, plan) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def verdict_line(what: str, bo_seeds: np.ndarray, rnd_seeds: np.ndarray, reach: str = "") -> str:
-    """Target met or not on the seeds' means (bo after 20 vs random at its end), plus the paired difference."""
+def verdict_line(what: str, bo_seeds: np.ndarray, rnd_seeds: np.ndarray, reach: str = "", arm: str = "bo") -> str:
+    """Target met or not on the seeds' means (``arm`` after 20 vs random at its end), plus the paired difference."""
     bo20, rnd_final = float(np.mean(bo_seeds)), float(np.mean(rnd_seeds))
-    paired = paired_difference(bo_seeds - rnd_seeds)
-    return (f"- {what}: bo after 20 = {bo20:.4f}, random at its end = {rnd_final:.4f} ({100 * bo20 / rnd_final:.1f} %): "
+    paired = paired_difference(bo_seeds - rnd_seeds, arm)
+    return (f"- {what}: {arm} after 20 = {bo20:.4f}, random at its end = {rnd_final:.4f} ({100 * bo20 / rnd_final:.1f} %): "
             f"target {'met' if bo20 >= rnd_final else 'NOT met'}" + "".join(f"; {x}" for x in (reach, paired) if x))
 
 
-def paired_difference(diff: np.ndarray) -> str:
-    """Per-seed bo - random: mean +- standard error and the seeds where bo is ahead ("" with one seed)."""
+def paired_difference(diff: np.ndarray, arm: str = "bo", other: str = "random") -> str:
+    """Per-seed ``arm`` - ``other``: mean +- standard error and the seeds where it is ahead ("" with one seed)."""
     if len(diff) < 2:
         return ""
-    return (f"per seed bo - random {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
-            f"(standard error), bo ahead in {int((diff >= 0).sum())} of {len(diff)}")
+    return (f"per seed {arm} - {other} {diff.mean():+.4f} +- {diff.std(ddof=1) / np.sqrt(len(diff)):.4f} "
+            f"(standard error), {arm} ahead in {int((diff >= 0).sum())} of {len(diff)}")
 
 
 def per_seed_table(datasets, seeds: int, columns: list[tuple[str, list[float], str]], name: str) -> str:

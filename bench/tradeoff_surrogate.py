@@ -2,6 +2,7 @@
 
     python bench/tradeoff_surrogate.py --work-dir /tmp/mlel-bench-tradeoff [--dataset digits] [--seeds 15]
                                        [--init 6] [--bo-option utility_noise=4e-4 ...] [--jobs 2]
+                                       [--arm NAME=KEY=VALUE[,KEY=VALUE...] ...]
                                        [--validation-noise-scale 0.45] [--bo-reference search|pooled|U,E]
 
 A real bench (``bench/tradeoff.py``) takes 14 min for 15 bo searches on digits and 72 min for all
@@ -14,6 +15,11 @@ surrogate's mean at the proposed configuration plus one residual of a real evalu
 bo and random search are both answered by the surrogate, never by the measurements themselves, so
 they meet on equal terms; the fronts are chosen on validation accuracy and scored on test accuracy
 with one reference point from the real runs, as in the bench.
+
+With ``--arm`` (repeatable) several variants of bo run on the same seeds, each seed's surrogate
+answers and random search shared: every arm is reported against random search and, paired per
+seed, against the first arm (the ``--bo-option`` bo, unchanged code without options), which is far
+sharper than comparing two separate screens.
 
 It is a screen, not a verdict: the surrogate is smoother than the real landscape, and on the runs of
 2026-11-26 it put bo 0.5 (digits) to 1.8 (synthetic) points of random's hypervolume below the real
@@ -29,7 +35,6 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +49,7 @@ from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
 from mlel.tradeoff.search import (EVALUATIONS_FILE, Search, default_reference, hypervolume_curve_on_test,  # noqa: E402
                                   read_records)
 from mlel.tradeoff.space import Candidate  # noqa: E402
-from tradeoff import bench_space, paired_difference  # noqa: E402
+from tradeoff import bench_space, paired_difference, parse_arms  # noqa: E402
 
 
 class Surrogate:
@@ -119,21 +124,6 @@ def simulate(surrogate: Surrogate, method: str, budget: int, init: int, seed: in
         return search.run(SurrogateEvaluator(surrogate, seed), progress=False, proposer=proposer).records
 
 
-def _bo_options(items: list[str], ap: argparse.ArgumentParser) -> BoOptions:
-    known = {f.name: f.type for f in fields(BoOptions)}
-    kwargs = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        if key not in known or not value:
-            ap.error(f"--bo-option {item!r}: expected KEY=VALUE with KEY one of {', '.join(known)}")
-        default = getattr(BoOptions(), key)
-        try:
-            kwargs[key] = None if value == "none" else type(default if default is not None else 0.0)(value)
-        except ValueError:
-            ap.error(f"--bo-option {item!r}: {value!r} is not a {type(default).__name__}")
-    return BoOptions(**kwargs)
-
-
 class ReferenceProposer(BoProposer):
     """bo whose acquisition uses ``utility`` and/or ``energy_j`` in place of the search's reference (None: the search's)."""
 
@@ -153,11 +143,13 @@ class ReferenceProposer(BoProposer):
         self._reference_model = value
 
 
-def _one(job) -> tuple[int, list[dict], list[dict]]:
-    surrogate, seed, init, options, bo_budget, random_budget, ref = job
+def _one(job) -> tuple[int, dict[str, list[dict]], list[dict]]:
+    """One seed: every bo arm (``{name: BoOptions}``) and random search, on the same surrogate answers."""
+    surrogate, seed, init, arms, bo_budget, random_budget, ref = job
     space = surrogate.space
-    proposer = ReferenceProposer(space, seed, init, options=options, utility=ref[0], energy_j=ref[1])
-    bo = simulate(surrogate, "bo", bo_budget, init, seed, proposer)
+    bo = {name: simulate(surrogate, "bo", bo_budget, init, seed,
+                         ReferenceProposer(space, seed, init, options=options, utility=ref[0], energy_j=ref[1]))
+          for name, options in arms.items()}
     rnd = simulate(surrogate, "random", random_budget, init, seed)
     return seed, bo, rnd
 
@@ -172,6 +164,8 @@ def main(argv=None) -> int:
     ap.add_argument("--random-budget", type=int, default=60)
     ap.add_argument("--bo-option", action="append", default=[], metavar="KEY=VALUE",
                     help="a BoOptions field for bo (e.g. utility_noise=4e-4, pool_global=64; 'none' for None); repeatable")
+    ap.add_argument("--arm", action="append", default=[], metavar="NAME=KEY=VALUE[,KEY=VALUE...]",
+                    help="one more bo variant run on the same seeds, reported paired with the first (bo); repeatable")
     ap.add_argument("--validation-noise-scale", type=float, default=1.0,
                     help="scale the validation residuals' own part (not shared with the test's) by this factor: "
                          "0.45 mimics 5-fold cross-validation over the whole training split (default 1)")
@@ -180,7 +174,7 @@ def main(argv=None) -> int:
                          "bench scores with, or UTILITY,ENERGY_J ('-' keeps the search's value of that coordinate)")
     ap.add_argument("--jobs", type=int, default=2, help="seeds simulated in parallel processes (default 2)")
     args = ap.parse_args(argv)
-    options = _bo_options(args.bo_option, ap)
+    arms = parse_arms(args.bo_option, args.arm, ap.error, first="bo")
     runs = sorted(p for p in (args.work_dir / args.dataset).glob("*-*") if (p / EVALUATIONS_FILE).is_file())
     if not runs:
         ap.error(f"{args.work_dir / args.dataset}: no runs of a bench (METHOD-SEED/{EVALUATIONS_FILE})")
@@ -205,7 +199,7 @@ def main(argv=None) -> int:
         if len(ref) != 2 or (ref[1] is not None and not ref[1] > 0):
             ap.error(f"--bo-reference {args.bo_reference!r}: expected search, pooled or UTILITY,ENERGY_J "
                      "(energy > 0; '-' keeps the search's value)")
-    jobs = [(surrogate, s, args.init, options, args.bo_budget, args.random_budget, ref) for s in range(args.seeds)]
+    jobs = [(surrogate, s, args.init, arms, args.bo_budget, args.random_budget, ref) for s in range(args.seeds)]
     if args.jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -213,19 +207,25 @@ def main(argv=None) -> int:
             results = list(pool.map(_one, jobs))
     else:
         results = [_one(j) for j in jobs]
-    at = min(20, args.bo_budget)
-    bo20 = np.array([hypervolume_curve_on_test(bo, reference)[at - 1] for _, bo, _ in results])
-    rnd_curves = np.array([hypervolume_curve_on_test(rnd, reference) for _, _, rnd in results])
-    rnd20, rnd_end = rnd_curves[:, at - 1], rnd_curves[:, -1]
-    diff = bo20 - rnd_end
-    draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[:at])
     print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, init {args.init}, "
           f"bo options {args.bo_option or 'default'}, validation noise x{args.validation_noise_scale:g}, bo reference {args.bo_reference} {ref}")
-    paired = paired_difference(diff)
-    print(f"test hypervolume: bo after {at} = {bo20.mean():.4f}, random after {at} = {rnd20.mean():.4f}, "
-          f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %)"
-          + (f"; {paired}" if paired else ""))
-    print("bo's draws per search: " + ", ".join(f"{m} {n / args.seeds:.1f}" for m, n in sorted(draws.items())))
+    at = min(20, args.bo_budget)
+    rnd_curves = np.array([hypervolume_curve_on_test(rnd, reference) for _, _, rnd in results])
+    rnd20, rnd_end = rnd_curves[:, at - 1], rnd_curves[:, -1]
+    first = None
+    for name in arms:
+        bo20 = np.array([hypervolume_curve_on_test(bo[name], reference)[at - 1] for _, bo, _ in results])
+        paired = paired_difference(bo20 - rnd_end, name)
+        print(f"{name}: test hypervolume after {at} = {bo20.mean():.4f}, random after {at} = {rnd20.mean():.4f}, "
+              f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %)"
+              + (f"; {paired}" if paired else ""))
+        if first is None:
+            first = bo20
+        elif len(bo20) > 1:
+            d = bo20 - first
+            print(f"  {name} against bo: {paired_difference(d, name, 'bo')}")
+        draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[name][:at])
+        print(f"  {name}'s draws per search: " + ", ".join(f"{m} {n / args.seeds:.1f}" for m, n in sorted(draws.items())))
     return 0
 
 
