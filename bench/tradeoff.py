@@ -277,7 +277,7 @@ def main(argv=None) -> int:
     ap.add_argument("--optuna-budget", type=int, default=20)
     ap.add_argument("--arm", action="append", default=[], metavar="NAME=KEY=VALUE[,KEY=VALUE...]",
                     help="also run a variant of bo with these BoOptions fields as method NAME, with bo's budget, "
-                         "interleaved with the others (e.g. tr=pool_global_until=2); repeatable")
+                         "interleaved with the others (e.g. noise=utility_noise=4e-4); repeatable")
     ap.add_argument("--validation-size", type=float, default=VALIDATION_SIZE,
                     help=f"choose on this fraction of the training split, score the fronts on the test split "
                          f"(default: {VALIDATION_SIZE}; 0: choose and score on the test split)")

@@ -106,10 +106,6 @@ class BoOptions:
     # None: learned, as for the energy. Used by the FamilyKernel model (more than one family); a
     # one-family search learns both noises.
     utility_noise: float | None = 1e-4
-    # A family with at least this many evaluations gets no global Sobol points, only the perturbations of
-    # its Pareto-optimal evaluations (a trust-region-like pool, as TuRBO's); None: always both. Measured in
-    # bench/tradeoff.py --arm (docs/tradeoff.md); not the default.
-    pool_global_until: int | None = None
 
 
 class BoProposer:
@@ -250,8 +246,7 @@ class BoProposer:
                 add(model, np.zeros((1, 1)))
                 continue
             sobol = qmc.Sobol(d=d, scramble=True, seed=int(rng.integers(2**31)))
-            if o.pool_global_until is None or len(evaluated[model]) < o.pool_global_until:
-                add(model, sobol.random_base2(max(1, math.ceil(math.log2(o.pool_global))))[:o.pool_global])
+            add(model, sobol.random_base2(max(1, math.ceil(math.log2(o.pool_global))))[:o.pool_global])
             for centre in self._centres(model, history)[:o.pool_centres]:
                 n = o.pool_local
                 sigma = rng.choice([0.05, 0.1, 0.2], size=(n, 1))

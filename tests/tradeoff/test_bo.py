@@ -116,31 +116,6 @@ def test_candidate_pool_drops_near_repeats_of_evaluations():
     assert len(kept) == (near >= filtered.options.pool_min_distance).sum()  # nothing else dropped
 
 
-def test_candidate_pool_without_global_points_for_a_family_with_enough_evaluations():
-    from dataclasses import replace
-
-    from mlel.tradeoff.methods import BoOptions
-
-    space = _two_family_space()
-    # families in turn: "a" has two evaluations, "b" one
-    history = [Observation(c, u, e) for c, u, e in zip(space.sobol_design(3, 0), [0.5, 0.9, 0.6], [1.0, 2.0, 3.0])]
-    assert [h.candidate.model for h in history] == ["a", "b", "a"]
-
-    def rows_per_family(options):
-        pool = BoProposer(space, seed=3, init=3, options=options).candidate_pool(3, history)
-        return {m: pool[pool[:, 0] == i] for i, m in enumerate(space.names)}
-
-    both = rows_per_family(BoOptions())
-    local = rows_per_family(replace(BoOptions(), pool_global_until=2))
-    # "b" (one evaluation) keeps its Sobol points: the same rows as without the option
-    assert local["b"] == pytest.approx(both["b"])
-    # "a" keeps only the perturbations of its Pareto-optimal evaluations: the same draws, without the
-    # 256 Sobol points of its one column
-    kept, full = {tuple(r) for r in local["a"]}, {tuple(r) for r in both["a"]}
-    assert kept and kept < full
-    assert len(full) - len(kept) > 0.9 * BoOptions().pool_global  # (a few lie within pool_min_distance of an evaluation)
-
-
 def test_family_kernel_keeps_a_family_level_and_nothing_across_families():
     import torch
 
