@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from mlel.measurement.provenance import Provenance  # noqa: E402
 from mlel.tradeoff.evaluators import Evaluation  # noqa: E402
-from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
+from mlel.tradeoff.methods import BoProposer  # noqa: E402
 from mlel.tradeoff.search import (EVALUATIONS_FILE, Search, default_reference, hypervolume_curve_on_test,  # noqa: E402
                                   read_records)
 from mlel.tradeoff.space import Candidate  # noqa: E402
