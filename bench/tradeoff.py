@@ -28,7 +28,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +171,7 @@ def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init:
     spec = DATASETS[dataset]
     out = work / dataset / f"{method}-{seed}"
     shutil.rmtree(out, ignore_errors=True)  # every bench run starts fresh
-    extra = {} if arm is None else {"bo_options": {f.name: getattr(arm, f.name) for f in fields(arm)}}
+    extra = {} if arm is None else {"bo_options": asdict(arm)}
     search = Search.open(out, space, method="bo" if arm is not None else method, budget=budget, init=init, seed=seed,
                          description={"dataset": dataset, "objective": "accuracy", **spec, **extra,
                                       "train_min_duration_s": TRAIN_MIN_DURATION_S, "validation_size": validation_size,
@@ -307,8 +307,8 @@ def main(argv=None) -> int:
     plan = [("bo", args.bo_budget), ("random", args.random_budget), ("optuna-tpe", args.optuna_budget),
             *[(name, args.bo_budget) for name in arms]]
     plan = [(m, b) for m, b in plan if b > 0]
-    args.arms = {name: {f.name: getattr(o, f.name) for f in fields(o) if getattr(o, f.name) != getattr(BoOptions(), f.name)}
-                 for name, o in arms.items()}
+    defaults = asdict(BoOptions())
+    args.arms = {name: {k: v for k, v in asdict(o).items() if v != defaults[k]} for name, o in arms.items()}
     reuse = {}
     for item in args.reuse:
         method, _, directory = item.partition("=")
@@ -454,11 +454,12 @@ def summarise(runs, datasets, plan, args) -> dict:
                 n = evaluations_to_reach(bo_curve, rnd_curve[-1])
                 reach = (f"{arm}'s mean reaches it after {n} evaluations" if n is not None
                          else f"{arm}'s mean does not reach it within its {len(bo_curve)} evaluations")
-                bo_seeds = np.array(methods[arm][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
+                at = min(19, len(bo_curve) - 1)  # after 20 evaluations
+                bo_seeds = np.array(methods[arm][m]["hv_per_seed"])[:, at]
                 rnd_seeds = np.array(methods["random"][m]["hv_per_seed"])[:, -1]
                 verdict.append(verdict_line(f"{d}, {head[m]}", bo_seeds, rnd_seeds, reach, arm))
                 if arm != "bo" and "bo" in methods and args.seeds > 1:
-                    first = np.array(methods["bo"][m]["hv_per_seed"])[:, min(19, len(bo_curve) - 1)]
+                    first = np.array(methods["bo"][m]["hv_per_seed"])[:, at]
                     verdict.append(f"  - {arm} against bo: {paired_difference(bo_seeds - first, arm, 'bo')}")
             if args.remeasure:
                 bo, rnd = methods[arm]["held-out"]["hv_at"], methods["random"]["held-out"]["hv_at"]
