@@ -4,6 +4,7 @@
                                        [--init 6] [--bo-option utility_noise=4e-4 ...] [--jobs 2]
                                        [--arm NAME=KEY=VALUE[,KEY=VALUE...] ...]
                                        [--validation-noise-scale 0.45] [--bo-reference search|pooled|U,E]
+    python bench/tradeoff_surrogate.py --work-dir DIR --score-runs DIR [DIR ...]
 
 A real bench (``bench/tradeoff.py``) takes 14 min for 15 bo searches on digits and 72 min for all
 methods; a change that moves bo by half a percent needs 15 or more seeds to be seen. This replays the
@@ -11,7 +12,8 @@ search against a surrogate instead: per family, Gaussian processes (scikit-learn
 finished evaluation in the work directory (all methods and seeds), one for the validation accuracy,
 one for the test accuracy and one for log10 energy, plus each seed's own offset; an answer is the
 surrogate's mean at the proposed configuration plus one residual of a real evaluation, drawn at random
-(the three together, so the validation/test/energy jitter keeps its real size and correlation).
+(the three together, so the validation/test/energy jitter keeps its real size and correlation); the
+means are held to the range each family's real runs span.
 bo and random search are both answered by the surrogate, never by the measurements themselves, so
 they meet on equal terms; the fronts are chosen on validation accuracy and scored on test accuracy
 with one reference point from the real runs, as in the bench.
@@ -20,6 +22,11 @@ With ``--arm`` (repeatable) several variants of bo run on the same seeds, each s
 answers and random search shared: every arm is reported against random search and, paired per
 seed, against the first arm (the ``--bo-option`` bo, unchanged code without options), which is far
 sharper than comparing two separate screens.
+
+Each arm is also scored at *mean energy*: its chosen front with test accuracy and each point's
+surrogate mean energy, free of the winner's curse on energy readings. ``--score-runs`` scores real
+searches that way (bo and its arms after 20 evaluations, random search at its end), paired per seed:
+the drift between runs goes too, since one model scores them all.
 
 It is a screen, not a verdict: the surrogate is smoother than the real landscape, and on the runs of
 2026-11-26 it put bo 0.5 (digits) to 1.8 (synthetic) points of random's hypervolume below the real
@@ -47,7 +54,7 @@ from mlel.measurement.provenance import Provenance  # noqa: E402
 from mlel.tradeoff.evaluators import Evaluation  # noqa: E402
 from mlel.tradeoff.methods import BoProposer  # noqa: E402
 from mlel.tradeoff.search import (EVALUATIONS_FILE, Search, default_reference, hypervolume_curve_on_test,  # noqa: E402
-                                  read_records)
+                                  hypervolume_on_test, read_records)
 from mlel.tradeoff.space import Candidate  # noqa: E402
 from tradeoff import bench_space, paired_difference, parse_arms  # noqa: E402
 
@@ -71,6 +78,7 @@ class Surrogate:
                 rows.setdefault(cand.model, []).append(
                     (self._x(cand), (r["utility"], r["test_utility"], np.log10(r["energy_j"])), seed))
         self.families = {}
+        self.ranges = {}  # per family: the observed (min, max) of each output, which a mean may not leave
         for model, rs in rows.items():
             x = np.array([r[0] for r in rs])
             y = np.array([r[1] for r in rs])
@@ -90,6 +98,7 @@ class Surrogate:
                 b = float(np.dot(rv, rt) / max(np.dot(rt, rt), 1e-12))
                 residuals[:, 0] = b * rt + validation_noise_scale * (rv - b * rt)
             self.families[model] = (gps, offsets, residuals)
+            self.ranges[model] = (y.min(axis=0), y.max(axis=0))
 
     def _x(self, cand: Candidate) -> np.ndarray:
         cols = self.space.family_columns(cand.model)
@@ -99,10 +108,30 @@ class Surrogate:
     def _mean(gps, x: np.ndarray) -> np.ndarray:
         return np.column_stack([gp.predict(x) * sd + mu for gp, mu, sd in gps])
 
+    def level(self, cand: Candidate, seed: int | None = None) -> np.ndarray:
+        """(validation accuracy, test accuracy, log10 energy) of ``cand`` without a residual, plus ``seed``'s
+        offsets. The GP means are held to the range the family's real runs span: where a GP extrapolates
+        (an MLP corner no run tried) its mean passed 1.0, an accuracy no run reached, and a search that
+        went there was answered 1.0 (before 2026-11-27)."""
+        gps, offsets, _ = self.families[cand.model]
+        lo, hi = self.ranges[cand.model]
+        mean = np.clip(self._mean(gps, self._x(cand)[None, :])[0], lo, hi)
+        return mean + (offsets.get(seed, np.zeros(3)) if seed is not None else 0.0)
+
+    def mean_energy_j(self, cand: Candidate, seed: int) -> float:
+        """The surrogate's energy of ``cand`` on ``seed`` without a residual: what re-running it gives on average."""
+        return float(10 ** self.level(cand, seed)[2])
+
+    def mean_energy_hypervolume(self, records: list[dict], seed: int, reference) -> float:
+        """The front chosen on validation, scored with test accuracy and each point's mean energy: free of
+        the winner's curse on energy readings (the surrogate's counterpart of the bench's held-out figure)."""
+        return hypervolume_on_test(records, reference,
+                                   energy_of=lambda r: self.mean_energy_j(Candidate.from_dict(r["candidate"]), seed))
+
     def answer(self, cand: Candidate, seed: int, rng: np.random.Generator) -> tuple[float, float, float]:
         """(validation accuracy, test accuracy, energy in J) of one simulated evaluation."""
-        gps, offsets, residuals = self.families[cand.model]
-        y = self._mean(gps, self._x(cand)[None, :])[0] + offsets.get(seed, 0.0) + residuals[rng.integers(len(residuals))]
+        residuals = self.families[cand.model][2]
+        y = self.level(cand, seed) + residuals[rng.integers(len(residuals))]
         return float(np.clip(y[0], 0, 1)), float(np.clip(y[1], 0, 1)), float(10 ** y[2])
 
 
@@ -154,6 +183,48 @@ def _one(job) -> tuple[int, dict[str, list[dict]], list[dict]]:
     return seed, bo, rnd
 
 
+def load_runs(work_dir: Path, dataset: str, error) -> tuple[list[Path], dict[int, list[dict]], tuple[float, float]]:
+    """A bench work directory's non-empty runs of ``dataset``, their records by seed, and the pooled
+    reference point (the default rule over every evaluation's test accuracy and energy)."""
+    runs = sorted(p for p in (work_dir / dataset).glob("*-*") if (p / EVALUATIONS_FILE).is_file())
+    if not runs:
+        error(f"{work_dir / dataset}: no runs of a bench (METHOD-SEED/{EVALUATIONS_FILE})")
+    by_seed: dict[int, list[dict]] = {}
+    for run in runs:
+        by_seed.setdefault(int(run.name.rsplit("-", 1)[1]), []).extend(read_records(run / EVALUATIONS_FILE))
+    runs = [run for run in runs if (run / EVALUATIONS_FILE).stat().st_size]
+    real = [r for rs in by_seed.values() for r in rs if r["status"] == "complete" and r.get("test_utility") is not None]
+    if not real:
+        error(f"{work_dir}: no evaluation has a test accuracy; run the bench with --validation-size")
+    return runs, by_seed, default_reference([r["test_utility"] for r in real], [r["energy_j"] for r in real])
+
+
+def score_runs(surrogate: Surrogate, dataset: str, dirs: list[Path], reference) -> None:
+    """Each method's real searches in ``dirs``: test hypervolume, and the same fronts at the surrogate's
+    mean energies (``mean_energy_hypervolume``), paired per seed with random search and with bo."""
+    for d in dirs:
+        found: dict[str, dict[int, list[dict]]] = {}
+        for run in sorted((d / dataset).glob("*-*")):
+            if (run / EVALUATIONS_FILE).is_file():
+                method, seed = run.name.rsplit("-", 1)
+                records = read_records(run / EVALUATIONS_FILE)
+                found.setdefault(method, {})[int(seed)] = records if method == "random" else records[:20]
+        print(f"{d / dataset}: real searches scored with the surrogate's mean energies")
+        scored = {m: {s: (hypervolume_on_test(r, reference), surrogate.mean_energy_hypervolume(r, s, reference))
+                      for s, r in runs.items()} for m, runs in found.items()}
+        for method, by in scored.items():
+            hv = np.array(list(by.values()))
+            line = f"  {method} ({len(by)} seeds): test {hv[:, 0].mean():.4f}, mean-energy {hv[:, 1].mean():.4f}"
+            for other in [o for o in ("random", "bo") if o in scored and o != method]:
+                common = sorted(set(by) & set(scored[other]))
+                if len(common) > 1:
+                    a = np.array([by[s] for s in common])
+                    b = np.array([scored[other][s] for s in common])
+                    line += (f"; mean-energy {100 * a[:, 1].mean() / b[:, 1].mean():.2f} % of {other}, "
+                             + paired_difference(a[:, 1] - b[:, 1], method, other))
+            print(line)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work-dir", type=Path, required=True, help="a real bench's work directory (bench/tradeoff.py --work-dir)")
@@ -173,20 +244,17 @@ def main(argv=None) -> int:
                     help="the reference point of bo's acquisition: the search's own (default), the pooled one the "
                          "bench scores with, or UTILITY,ENERGY_J ('-' keeps the search's value of that coordinate)")
     ap.add_argument("--jobs", type=int, default=2, help="seeds simulated in parallel processes (default 2)")
+    ap.add_argument("--score-runs", type=Path, nargs="+", metavar="DIR",
+                    help="instead of simulating, score the real searches in these work directories (bo and its "
+                         "arms after their first 20 evaluations, random search at its end) on the surrogate's mean "
+                         "energies: free of the winner's curse and of the drift between runs")
     args = ap.parse_args(argv)
     arms = parse_arms(args.bo_option, args.arm, ap.error, first="bo")
-    runs = sorted(p for p in (args.work_dir / args.dataset).glob("*-*") if (p / EVALUATIONS_FILE).is_file())
-    if not runs:
-        ap.error(f"{args.work_dir / args.dataset}: no runs of a bench (METHOD-SEED/{EVALUATIONS_FILE})")
-    by_seed: dict[int, list[dict]] = {}
-    for run in runs:
-        by_seed.setdefault(int(run.name.rsplit("-", 1)[1]), []).extend(read_records(run / EVALUATIONS_FILE))
-    runs = [run for run in runs if (run / EVALUATIONS_FILE).stat().st_size]
-    real = [r for rs in by_seed.values() for r in rs if r["status"] == "complete" and r.get("test_utility") is not None]
-    if not real:
-        ap.error(f"{args.work_dir}: no evaluation has a test accuracy; run the bench with --validation-size")
-    reference = default_reference([r["test_utility"] for r in real], [r["energy_j"] for r in real])
+    runs, by_seed, reference = load_runs(args.work_dir, args.dataset, ap.error)
     surrogate = Surrogate(by_seed, bench_space(), args.validation_noise_scale)
+    if args.score_runs:
+        score_runs(surrogate, args.dataset, args.score_runs, reference)
+        return 0
     if args.bo_reference == "search":
         ref = (None, None)
     elif args.bo_reference == "pooled":
@@ -212,18 +280,23 @@ def main(argv=None) -> int:
     at = min(20, args.bo_budget)
     rnd_curves = np.array([hypervolume_curve_on_test(rnd, reference) for _, _, rnd in results])
     rnd20, rnd_end = rnd_curves[:, at - 1], rnd_curves[:, -1]
+    rnd_mean = np.array([surrogate.mean_energy_hypervolume(rnd, s, reference) for s, _, rnd in results])
     first = None
     for name in arms:
         bo20 = np.array([hypervolume_curve_on_test(bo[name], reference)[at - 1] for _, bo, _ in results])
+        bo_mean = np.array([surrogate.mean_energy_hypervolume(bo[name][:at], s, reference) for s, bo, _ in results])
         paired = paired_difference(bo20 - rnd_end, name)
         print(f"{name}: test hypervolume after {at} = {bo20.mean():.4f}, random after {at} = {rnd20.mean():.4f}, "
               f"random after {args.random_budget} = {rnd_end.mean():.4f} ({100 * bo20.mean() / rnd_end.mean():.2f} %)"
               + (f"; {paired}" if paired else ""))
+        print(f"  mean-energy hypervolume (each chosen point at its mean energy): {bo_mean.mean():.4f}, random after "
+              f"{args.random_budget} = {rnd_mean.mean():.4f} ({100 * bo_mean.mean() / rnd_mean.mean():.2f} %)"
+              + (f"; {paired_difference(bo_mean - rnd_mean, name)}" if len(bo_mean) > 1 else ""))
         if first is None:
-            first = bo20
+            first = bo20, bo_mean
         elif len(bo20) > 1:
-            d = bo20 - first
-            print(f"  {name} against bo: {paired_difference(d, name, 'bo')}")
+            print(f"  {name} against bo: {paired_difference(bo20 - first[0], name, 'bo')}; "
+                  f"mean-energy {paired_difference(bo_mean - first[1], name, 'bo')}")
         draws = Counter(r["candidate"]["model"] for _, bo, _ in results for r in bo[name][:at])
         print(f"  {name}'s draws per search: " + ", ".join(f"{m} {n / args.seeds:.1f}" for m, n in sorted(draws.items())))
     return 0
