@@ -3,20 +3,37 @@ and the surrogate's means held to what real runs reached."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mlel.tradeoff.search import hypervolume_on_test
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench"))
+BENCH_MODULES = ("tradeoff", "tradeoff_oracle", "tradeoff_surrogate")
 
-from tradeoff import bench_space  # noqa: E402
-from tradeoff_oracle import front_hypervolume, real_pool  # noqa: E402
-from tradeoff_surrogate import Surrogate  # noqa: E402
 
-from mlel.tradeoff.search import hypervolume_on_test  # noqa: E402
+def _import_benches():
+    """The bench scripts import each other as top-level modules (``tradeoff``, ...), and ``tradeoff`` is
+    also this test suite's package for mlel.tradeoff: import them with bench/ on the path, then take
+    them out of sys.modules and the path again so that neither shadows the other."""
+    saved_path, saved = sys.path[:], {n: sys.modules.pop(n) for n in BENCH_MODULES if n in sys.modules}
+    try:
+        sys.path.insert(0, str(ROOT / "bench"))
+        return [importlib.import_module(n) for n in BENCH_MODULES]
+    finally:
+        sys.path[:] = saved_path
+        for n in BENCH_MODULES:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)
+
+
+_bench, _oracle, _surrogate = _import_benches()
+bench_space, front_hypervolume, real_pool, Surrogate = (_bench.bench_space, _oracle.front_hypervolume,
+                                                        _oracle.real_pool, _surrogate.Surrogate)
 
 REFERENCE = (0.1, 10 ** 3.2)
 
