@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from mlel.tradeoff.search import hypervolume_on_test  # noqa: E402
-from mlel.tradeoff.space import Candidate  # noqa: E402
+from mlel.tradeoff.space import Candidate, _key  # noqa: E402
 from tradeoff import bench_space, paired_difference  # noqa: E402
-from tradeoff_surrogate import Surrogate, load_runs, simulate  # noqa: E402
+from tradeoff_surrogate import Surrogate, SurrogateEvaluator, load_runs, simulate  # noqa: E402
 
 
 def front_hypervolume(points, ref_u: float, ref_le: float) -> float:
@@ -64,31 +64,19 @@ def front_hypervolume(points, ref_u: float, ref_le: float) -> float:
 def candidate_pool(space, per_family: int, seed: int):
     from scipy.stats import qmc
 
-    out, seen = [], set()
+    pool = []
     for fi, model in enumerate(space.names):
         d = max(1, len(space.family_columns(model)))
         unit = qmc.Sobol(d=d, scramble=True, seed=seed + fi).random(per_family)
-        for u in unit:
-            c = space.from_unit_row(fi, np.pad(u, (0, space.max_family_dim - d)))
-            key = (c.model, tuple(sorted(c.values.items())))
-            if key not in seen:
-                seen.add(key)
-                out.append(c)
-    return out
+        pool += [space.from_unit_row(fi, np.pad(u, (0, space.max_family_dim - d))) for u in unit]
+    return list({_key(c): c for c in pool}.values())  # integer rounding merges some points
 
 
 def real_pool(by_seed: dict[int, list[dict]]):
     """Every distinct configuration the real runs evaluated: where the surrogate's means rest on data."""
-    out, seen = [], set()
-    for records in by_seed.values():
-        for r in records:
-            if r["status"] == "complete":
-                c = Candidate.from_dict(r["candidate"])
-                key = (c.model, tuple(sorted(c.values.items())))
-                if key not in seen:
-                    seen.add(key)
-                    out.append(c)
-    return out
+    pool = [Candidate.from_dict(r["candidate"]) for records in by_seed.values() for r in records
+            if r["status"] == "complete"]
+    return list({_key(c): c for c in pool}.values())
 
 
 def oracle_design(surrogate: Surrogate, cands, budget: int, draws: int, reference, measure: str = "test",
@@ -104,10 +92,9 @@ def oracle_design(surrogate: Surrogate, cands, budget: int, draws: int, referenc
     for d in range(draws):
         s = seeds[d % len(seeds)]
         for i, c in enumerate(cands):
-            _, offsets, residuals = surrogate.families[c.model]
-            level = means[i] + offsets.get(s, 0.0)
-            v, t, le = level + residuals[rng.integers(len(residuals))]
-            samples[d, i] = (min(max(v, 0), 1), le, min(max(t, 0), 1), le if measure == "test" else level[2])
+            level = means[i] + surrogate.families[c.model][1].get(s, 0.0)
+            v, t, le = surrogate.draw(c.model, level, rng)
+            samples[d, i] = (v, le, t, le if measure == "test" else level[2])
     chosen: list[int] = list(range(len(start)))
     for _ in range(budget - len(start)):
         base = [[tuple(samples[d, j]) for j in chosen] for d in range(draws)]
@@ -139,10 +126,12 @@ def _search(job) -> tuple[float, float]:
 
 def answer_design(surrogate: Surrogate, design, seed: int) -> list[dict]:
     """The design's records on ``seed``, answered as the screen answers a search (same rng per index)."""
+    evaluate = SurrogateEvaluator(surrogate, seed)
     records = []
     for index, c in enumerate(design):
-        v, t, e = surrogate.answer(c, seed, np.random.default_rng([seed, index, 4242]))
-        records.append({"status": "complete", "utility": v, "test_utility": t, "energy_j": e, "candidate": c.to_dict()})
+        e = evaluate(c, index)
+        records.append({"status": "complete", "utility": e.utility, "test_utility": e.test_utility,
+                        "energy_j": e.energy_j, "candidate": c.to_dict()})
     return records
 
 

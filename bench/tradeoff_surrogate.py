@@ -128,11 +128,16 @@ class Surrogate:
         return hypervolume_on_test(records, reference,
                                    energy_of=lambda r: self.mean_energy_j(Candidate.from_dict(r["candidate"]), seed))
 
+    def draw(self, model: str, level: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
+        """``level`` plus one real residual of ``model``'s: (validation accuracy, test accuracy, log10 energy)."""
+        residuals = self.families[model][2]
+        y = level + residuals[rng.integers(len(residuals))]
+        return float(np.clip(y[0], 0, 1)), float(np.clip(y[1], 0, 1)), float(y[2])
+
     def answer(self, cand: Candidate, seed: int, rng: np.random.Generator) -> tuple[float, float, float]:
         """(validation accuracy, test accuracy, energy in J) of one simulated evaluation."""
-        residuals = self.families[cand.model][2]
-        y = self.level(cand, seed) + residuals[rng.integers(len(residuals))]
-        return float(np.clip(y[0], 0, 1)), float(np.clip(y[1], 0, 1)), float(10 ** y[2])
+        v, t, le = self.draw(cand.model, self.level(cand, seed), rng)
+        return v, t, float(10 ** le)
 
 
 class SurrogateEvaluator:
