@@ -255,6 +255,9 @@ def main(argv=None) -> int:
                          "energies: free of the winner's curse and of the drift between runs")
     args = ap.parse_args(argv)
     arms = parse_arms(args.bo_option, args.arm, ap.error, first="bo")
+    for d in args.score_runs or []:
+        if not any((run / EVALUATIONS_FILE).is_file() for run in (d / args.dataset).glob("*-*")):
+            ap.error(f"--score-runs {d}: no runs of a bench in {d / args.dataset} (METHOD-SEED/{EVALUATIONS_FILE})")
     runs, by_seed, reference = load_runs(args.work_dir, args.dataset, ap.error)
     surrogate = Surrogate(by_seed, bench_space(), args.validation_noise_scale)
     if args.score_runs:
