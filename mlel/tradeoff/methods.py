@@ -106,12 +106,6 @@ class BoOptions:
     # None: learned, as for the energy. Used by the FamilyKernel model (more than one family); a
     # one-family search learns both noises.
     utility_noise: float | None = 1e-4
-    # EXPLORATORY (screened 2026-11-27, removed by the next commit): "nehvi" (qLogNEHVI), "parego"
-    # (qLogNParEGO, random Chebyshev weights per step), "ts" (one joint posterior sample over the pool;
-    # the point whose sampled objectives most enlarge the hypervolume of the measured points, as TSEMO)
-    acquisition: str = "nehvi"
-    ts_pool: int = 1500
-    pool_margin: float = 0.0  # EXPLORATORY: the global Sobol points lie in [m, 1 - m] of every column
 
 
 class BoProposer:
@@ -182,22 +176,13 @@ class BoProposer:
         else:
             model = SingleTaskGP(train_x, train_y)
             fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), **fit_options)
-        if o.acquisition == "ts":
-            return self._thompson(index, history, model, train_y)
-        if o.acquisition == "parego":
-            from botorch.acquisition.multi_objective.parego import qLogNParEGO
-            w = np.random.default_rng([self.seed, index, 23]).dirichlet(np.ones(train_y.shape[-1]))
-            acq = qLogNParEGO(model=model, X_baseline=train_x, scalarization_weights=torch.tensor(w, dtype=torch.double),
-                              sampler=SobolQMCNormalSampler(sample_shape=torch.Size([o.mc_samples]), seed=self.seed * 7919 + index),
-                              prune_baseline=True)
-        else:
-            acq = qLogNoisyExpectedHypervolumeImprovement(
-                model=model,
-                ref_point=torch.tensor(list(self.reference_model), dtype=torch.double),
-                X_baseline=train_x,
-                sampler=SobolQMCNormalSampler(sample_shape=torch.Size([o.mc_samples]), seed=self.seed * 7919 + index),
-                prune_baseline=True,
-            )
+        acq = qLogNoisyExpectedHypervolumeImprovement(
+            model=model,
+            ref_point=torch.tensor(list(self.reference_model), dtype=torch.double),
+            X_baseline=train_x,
+            sampler=SobolQMCNormalSampler(sample_shape=torch.Size([o.mc_samples]), seed=self.seed * 7919 + index),
+            prune_baseline=True,
+        )
         if o.acq_optimizer == "pool":
             pool = self.candidate_pool(index, history)
             if len(pool):
@@ -217,25 +202,6 @@ class BoProposer:
             options={"maxiter": o.maxiter, "seed": self.seed * 31 + index},
         )
         return self.space.decode(x[0].detach().numpy())
-
-    def _thompson(self, index: int, history: Sequence[Observation], model, train_y) -> Candidate:
-        import torch
-
-        pool = self.candidate_pool(index, history)
-        rng = np.random.default_rng([self.seed, index, 29])
-        if len(pool) > self.options.ts_pool:
-            pool = pool[rng.choice(len(pool), self.options.ts_pool, replace=False)]
-        torch.manual_seed(self.seed * 1009 + index)
-        with torch.no_grad():
-            post = model.posterior(torch.tensor(pool, dtype=torch.double))
-            sample = post.rsample(torch.Size([1]))[0].numpy()  # (n, 2), joint over the pool
-        front = train_y.numpy()
-        ref = np.asarray(self.reference_model, dtype=float)
-        base = _hv2(front, ref)
-        gains = np.array([_hv2(np.vstack([front, y]), ref) - base for y in sample])
-        if gains.max() <= 0:  # no sampled point improves: the one closest to improving
-            gains = -np.min(np.maximum(0.0, front[None, :, :] - sample[:, None, :]).sum(-1), axis=1)
-        return self.space.decode(pool[int(np.argmax(gains))])
 
     def candidate_pool(self, index: int, history: Sequence[Observation]) -> np.ndarray:
         """Encoded, de-duplicated, not yet evaluated candidates the acquisition is maximised over.
@@ -280,8 +246,7 @@ class BoProposer:
                 add(model, np.zeros((1, 1)))
                 continue
             sobol = qmc.Sobol(d=d, scramble=True, seed=int(rng.integers(2**31)))
-            glob = sobol.random_base2(max(1, math.ceil(math.log2(o.pool_global))))[:o.pool_global]
-            add(model, o.pool_margin + (1.0 - 2.0 * o.pool_margin) * glob)
+            add(model, sobol.random_base2(max(1, math.ceil(math.log2(o.pool_global))))[:o.pool_global])
             for centre in self._centres(model, history)[:o.pool_centres]:
                 n = o.pool_local
                 sigma = rng.choice([0.05, 0.1, 0.2], size=(n, 1))
@@ -302,20 +267,6 @@ class BoProposer:
         best = sorted((o_ for o_, m in zip(zip(objs, own), mask) if m), key=lambda t: -t[0][0])
         cols = self.space.family_columns(model)
         return [self.space.encode(h.candidate)[cols] for _, h in best]
-
-
-def _hv2(points: np.ndarray, ref: np.ndarray) -> float:
-    """Hypervolume of maximised 2-D points above ``ref``."""
-    p = points[(points[:, 0] > ref[0]) & (points[:, 1] > ref[1])]
-    if not len(p):
-        return 0.0
-    p = p[np.argsort(-p[:, 0])]
-    hv, best1 = 0.0, ref[1]
-    for u, e in p:
-        if e > best1:
-            hv += (u - ref[0]) * (e - best1)
-            best1 = e
-    return float(hv)
 
 
 def reflect_into_unit(u: np.ndarray) -> np.ndarray:
