@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from mlel.tradeoff.search import hypervolume_on_test  # noqa: E402
 from mlel.tradeoff.space import Candidate, _key  # noqa: E402
 from tradeoff import bench_space, paired_difference  # noqa: E402
 from tradeoff_surrogate import Surrogate, SurrogateEvaluator, load_runs, simulate  # noqa: E402
@@ -109,11 +108,6 @@ def oracle_design(surrogate: Surrogate, cands, budget: int, draws: int, referenc
     return [cands[i] for i in chosen]
 
 
-def scores(surrogate: Surrogate, records: list[dict], seed: int, reference) -> tuple[float, float]:
-    """(test hypervolume, mean-energy hypervolume) of ``records`` on ``seed``."""
-    return hypervolume_on_test(records, reference), surrogate.mean_energy_hypervolume(records, seed, reference)
-
-
 def _design(job):
     surrogate, pool, budget, draws, reference, measure, start = job
     return oracle_design(surrogate, pool, budget, draws, reference, measure, start=start)
@@ -121,7 +115,7 @@ def _design(job):
 
 def _search(job) -> tuple[float, float]:
     surrogate, method, budget, seed, init, reference = job
-    return scores(surrogate, simulate(surrogate, method, budget, init, seed), seed, reference)
+    return surrogate.scores(simulate(surrogate, method, budget, init, seed), seed, reference)
 
 
 def answer_design(surrogate: Surrogate, design, seed: int) -> list[dict]:
@@ -174,7 +168,7 @@ def main(argv=None) -> int:
         methods = {"random": list(ex.map(_search, [(surrogate, "random", args.random_budget, s, 6, reference) for s in seeds]))}
         if args.with_bo:
             methods["bo"] = list(ex.map(_search, [(surrogate, "bo", 20, s, args.init or 6, reference) for s in seeds]))
-    methods["oracle"] = [scores(surrogate, answer_design(surrogate, designs[s], s), s, reference) for s in seeds]
+    methods["oracle"] = [surrogate.scores(answer_design(surrogate, designs[s], s), s, reference) for s in seeds]
     counts = Counter(c.model for d in designs for c in d[args.init:])
     print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, "
           f"pool {len(pool)} ({args.pool}), {args.draws} draws, oracle maximises the {args.measure} hypervolume")

@@ -128,6 +128,10 @@ class Surrogate:
         return hypervolume_on_test(records, reference,
                                    energy_of=lambda r: self.mean_energy_j(Candidate.from_dict(r["candidate"]), seed))
 
+    def scores(self, records: list[dict], seed: int, reference) -> tuple[float, float]:
+        """(test hypervolume, mean-energy hypervolume) of ``records`` on ``seed``."""
+        return hypervolume_on_test(records, reference), self.mean_energy_hypervolume(records, seed, reference)
+
     def draw(self, model: str, level: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
         """``level`` plus one real residual of ``model``'s: (validation accuracy, test accuracy, log10 energy)."""
         residuals = self.families[model][2]
@@ -215,8 +219,7 @@ def score_runs(surrogate: Surrogate, dataset: str, dirs: list[Path], reference) 
                 records = read_records(run / EVALUATIONS_FILE)
                 found.setdefault(method, {})[int(seed)] = records if method == "random" else records[:20]
         print(f"{d / dataset}: real searches scored with the surrogate's mean energies")
-        scored = {m: {s: (hypervolume_on_test(r, reference), surrogate.mean_energy_hypervolume(r, s, reference))
-                      for s, r in runs.items()} for m, runs in found.items()}
+        scored = {m: {s: surrogate.scores(r, s, reference) for s, r in runs.items()} for m, runs in found.items()}
         for method, by in scored.items():
             hv = np.array(list(by.values()))
             line = f"  {method} ({len(by)} seeds): test {hv[:, 0].mean():.4f}, mean-energy {hv[:, 1].mean():.4f}"
