@@ -20,7 +20,7 @@ seed, on both measures.
 
 No search knows the landscape, but a search sees its answers and the oracle's fixed, greedy design
 does not, so the oracle's figure is a yardstick rather than a bound: how much room the comparison
-leaves for a search's mistakes. Results: docs/tradeoff.md.
+leaves for a search's mistakes. Results: docs/tradeoff.md (summary) and docs/tradeoff-log.md.
 """
 
 from __future__ import annotations

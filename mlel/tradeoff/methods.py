@@ -215,7 +215,7 @@ class BoProposer:
         the box, where a GP fitted to a handful of points is most uncertain and a gradient optimiser
         of expected improvement tends to end up. (It does not keep them off the edges: in a 10-seed
         bench 44 % of the guided evaluations had a hyperparameter within 2 % of an end of its range,
-        against 12 % of random search's draws; see docs/tradeoff.md.)
+        against 12 % of random search's draws; see docs/tradeoff-log.md.)
         """
         from scipy.stats import qmc
 
