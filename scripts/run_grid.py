@@ -11,7 +11,6 @@ docs/results.md gives the commands and the hardware the shipped results came fro
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys

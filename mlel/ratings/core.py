@@ -39,7 +39,6 @@ from mlel.ratings.metrics import (
     N_RATINGS,
     RATING_LETTERS,
     WORST_RATING,
-    MetricSpec,
     metric_specs,
     normalise_task,
 )

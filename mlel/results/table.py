@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 import pandas as pd
 
 from mlel.errors import SchemaError, UserInputError

@@ -71,7 +71,7 @@ def test_filter_axes_click_and_downloads(dash_duo, demo_logs):
     assert set(all_models) == {"logreg", "forest", "mlp"}
 
     # filter: one model
-    dash_duo.select_dcc_dropdown(f"#filter-model", value="logreg")
+    dash_duo.select_dcc_dropdown("#filter-model", value="logreg")
     wait_until(lambda: set(models_shown(dash_duo)) == {"logreg"}, what="filtered points")
     wait_until(lambda: (lambda text: "logreg" in text and "forest" not in text and "mlp" not in text)(
         dash_duo.find_element("#pareto-table").text), what="Pareto table of the filtered runs")
@@ -86,7 +86,7 @@ def test_filter_axes_click_and_downloads(dash_duo, demo_logs):
     wait_until(lambda: layout_of(dash_duo, "scatter")["xaxis"]["type"] == "linear", what="linear x axis")
 
     # estimated energy is marked in the summary and the legend
-    assert ESTIMATED in dash_duo.find_element(f"#summary-text").text
+    assert ESTIMATED in dash_duo.find_element("#summary-text").text
     # click a point: its label, metrics and power trace
     point = dash_duo.find_elements("#scatter .scatterlayer .points path")[0]
     ActionChains(dash_duo.driver).move_to_element(point).pause(0.5).click().perform()

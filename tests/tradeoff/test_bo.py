@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from mlel.measurement.provenance import Provenance
-from mlel.tradeoff.evaluators import BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, Evaluation, branin_currin_space
+from mlel.tradeoff.evaluators import BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, branin_currin_space
 from mlel.tradeoff.methods import BoProposer, Observation
 from mlel.tradeoff.search import Search
 from mlel.tradeoff.space import Candidate, Family, Hyperparameter, SearchSpace, _key

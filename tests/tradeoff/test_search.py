@@ -1,7 +1,6 @@
 """The search loop, its files, resume and interruption, on the cheap synthetic evaluator."""
 
 import json
-import math
 
 import pytest
 
@@ -12,7 +11,6 @@ from mlel.tradeoff.evaluators import (BRANIN_CURRIN_REFERENCE, BraninCurrinEvalu
 from mlel.tradeoff.search import (EVALUATIONS_FILE, FRONT_FILE, HV_FILE, Search, default_reference, hypervolume,
                                   hypervolume_curve, hypervolume_curve_on_test, hypervolume_on_test,
                                   read_records)
-from mlel.tradeoff.space import SearchSpace
 
 
 def test_hypervolume_is_taken_on_log10_energy_hand_checked():
