@@ -106,11 +106,6 @@ class BoOptions:
     # None: learned, as for the energy. Used by the FamilyKernel model (more than one family); a
     # one-family search learns both noises.
     utility_noise: float | None = 1e-4
-    # Prior mean of the energy GP: "constant", or "linear" in the hyperparameter columns (a column belongs
-    # to one family, so each family gets its own slopes): log energy is close to linear in the log-scaled
-    # sizes (trees, units, iterations), which a GP with a constant mean cannot extrapolate from few points.
-    energy_mean: str = "constant"
-    energy_mean_prior_sd: float = 1.0
 
 
 class BoProposer:
@@ -175,7 +170,7 @@ class BoProposer:
         o = self.options
         fit_options = {"optimizer_kwargs": {"options": {"maxiter": o.fit_maxiter}}}
         if len(self.space.names) > 1:
-            model = family_model(self.space, train_x, train_y, o.utility_noise, o.energy_mean, o.energy_mean_prior_sd)
+            model = family_model(self.space, train_x, train_y, o.utility_noise)
             for m in model.models:
                 fit_gpytorch_mll(ExactMarginalLogLikelihood(m.likelihood, m), **fit_options)
         else:
@@ -334,27 +329,7 @@ def family_kernel(space: SearchSpace):
     return FamilyKernel([space.family_columns(m) for m in space.names])
 
 
-def linear_mean(d: int, prior_sd: float):
-    """A mean linear in columns 1..d-1 (not the family column 0), with a normal prior on the slopes."""
-    import torch
-    from gpytorch.means import Mean
-    from gpytorch.priors import NormalPrior
-
-    class ColumnLinearMean(Mean):
-        def __init__(self):
-            super().__init__()
-            self.register_parameter("weights", torch.nn.Parameter(torch.zeros(d - 1, dtype=torch.double)))
-            self.register_parameter("bias", torch.nn.Parameter(torch.zeros(1, dtype=torch.double)))
-            self.register_prior("weights_prior", NormalPrior(0.0, prior_sd), lambda m: m.weights)
-
-        def forward(self, x):
-            return x[..., 1:] @ self.weights + self.bias
-
-    return ColumnLinearMean()
-
-
-def family_model(space: SearchSpace, train_x, train_y, utility_noise: float | None = None,
-                 energy_mean: str = "constant", energy_mean_prior_sd: float = 1.0):
+def family_model(space: SearchSpace, train_x, train_y, utility_noise: float | None = None):
     """One ``SingleTaskGP`` per output with a ``FamilyKernel``, as a ``ModelListGP`` (outputs standardised).
 
     ``utility_noise``: a fixed observation variance for the utility (column 0); ``None`` learns it.
@@ -366,10 +341,8 @@ def family_model(space: SearchSpace, train_x, train_y, utility_noise: float | No
 
     yvar = [torch.full_like(train_y[:, :1], utility_noise) if j == 0 and utility_noise is not None else None
             for j in range(train_y.shape[-1])]
-    means = [linear_mean(train_x.shape[-1], energy_mean_prior_sd) if j == 1 and energy_mean == "linear" else None
-             for j in range(train_y.shape[-1])]
     return ModelListGP(*(SingleTaskGP(train_x, train_y[:, j:j + 1], train_Yvar=yvar[j], covar_module=family_kernel(space),
-                                      mean_module=means[j], outcome_transform=Standardize(m=1))
+                                      outcome_transform=Standardize(m=1))
                          for j in range(train_y.shape[-1])))
 
 
