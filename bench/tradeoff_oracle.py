@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from mlel.tradeoff.space import Candidate, _key  # noqa: E402
+from mlel.tradeoff.space import Candidate  # noqa: E402
 from tradeoff import bench_space, paired_difference  # noqa: E402
 from tradeoff_surrogate import Surrogate, SurrogateEvaluator, load_runs, simulate  # noqa: E402
 
@@ -68,14 +68,14 @@ def candidate_pool(space, per_family: int, seed: int):
         d = max(1, len(space.family_columns(model)))
         unit = qmc.Sobol(d=d, scramble=True, seed=seed + fi).random(per_family)
         pool += [space.from_unit_row(fi, np.pad(u, (0, space.max_family_dim - d))) for u in unit]
-    return list({_key(c): c for c in pool}.values())  # integer rounding merges some points
+    return list({c.key: c for c in pool}.values())  # integer rounding merges some points
 
 
 def real_pool(by_seed: dict[int, list[dict]]):
     """Every distinct configuration the real runs evaluated: where the surrogate's means rest on data."""
     pool = [Candidate.from_dict(r["candidate"]) for records in by_seed.values() for r in records
             if r["status"] == "complete"]
-    return list({_key(c): c for c in pool}.values())
+    return list({c.key: c for c in pool}.values())
 
 
 def oracle_design(surrogate: Surrogate, cands, budget: int, draws: int, reference, measure: str = "test",

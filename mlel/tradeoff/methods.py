@@ -26,7 +26,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from mlel.tradeoff.space import Candidate, SearchSpace, _key
+from mlel.tradeoff.space import Candidate, SearchSpace
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,13 @@ class BoProposer:
                 return self._design[index]
             return self.space.random_candidate(np.random.default_rng([self.seed, index]))
         cand = self._optimise(index, history)
-        seen = {_key(h.candidate) for h in history}
-        if _key(cand) in seen:
+        seen = {h.candidate.key for h in history}
+        if cand.key in seen:
             log.info("step %d: the optimiser chose an evaluated configuration again; taking a random one instead", index)
             rng = np.random.default_rng([self.seed, index])
             for _ in range(100):
                 cand = self.space.random_candidate(rng)
-                if _key(cand) not in seen:
+                if cand.key not in seen:
                     break
         return cand
 
@@ -221,7 +221,7 @@ class BoProposer:
 
         o = self.options
         rng = np.random.default_rng([self.seed, index, 17])
-        seen = {_key(h.candidate) for h in history}
+        seen = {h.candidate.key for h in history}
         evaluated = {m: np.asarray([self.space.encode(h.candidate) for h in history if h.candidate.model == m])
                      for m in self.space.names}
         rows: dict[tuple, np.ndarray] = {}
@@ -231,7 +231,7 @@ class BoProposer:
             cols = self.space.family_columns(model)
             for u in unit_rows:
                 cand = self.space.from_unit_row(fi, u)
-                k = _key(cand)
+                k = cand.key
                 if k in seen or k in rows:
                     continue
                 x = self.space.encode(cand)

@@ -121,6 +121,11 @@ class Candidate:
     model: str
     values: Mapping[str, float | int]
 
+    @property
+    def key(self) -> tuple:
+        """Hashable identity: two candidates with the same key are the same evaluation."""
+        return (self.model, tuple(sorted(self.values.items())))
+
     def params(self, space: "SearchSpace") -> dict:
         """Constructor kwargs for ``train.py``."""
         fam = space.families[self.model]
@@ -245,14 +250,10 @@ class SearchSpace:
             levels = max(2, int(math.floor(share ** (1.0 / d) + 1e-9))) if d else 1
             axis = np.linspace(0.0, 1.0, levels)
             points = [self.from_unit_row(self.names.index(model), np.array(p)) for p in itertools.product(axis, repeat=d)]
-            unique = list({_key(c): c for c in points}.values())  # integer rounding can merge levels
+            unique = list({c.key: c for c in points}.values())  # integer rounding can merge levels
             order = rng.permutation(len(unique))
             per_family.append([unique[i] for i in order])
         out = []
         for row in itertools.zip_longest(*per_family):
             out.extend(c for c in row if c is not None)
         return out
-
-
-def _key(c: Candidate) -> tuple:
-    return (c.model, tuple(sorted(c.values.items())))

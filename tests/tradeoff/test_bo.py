@@ -6,7 +6,7 @@ import pytest
 from mlel.tradeoff.evaluators import BRANIN_CURRIN_REFERENCE, BraninCurrinEvaluator, branin_currin_space
 from mlel.tradeoff.methods import BoProposer, Observation
 from mlel.tradeoff.search import Search
-from mlel.tradeoff.space import Candidate, Family, Hyperparameter, SearchSpace, _key
+from mlel.tradeoff.space import Candidate, Family, Hyperparameter, SearchSpace
 
 BUDGET, INIT, SEEDS = 12, 5, range(5)
 
@@ -74,9 +74,9 @@ def test_candidate_pool_holds_only_new_valid_configurations_and_refines_around_t
     history = [Observation(c, u, e) for c, u, e in zip(space.sobol_design(4, 0), [0.5, 0.9, 0.6, 0.7], [1.0, 2.0, 3.0, 50.0])]
     pool = proposer.candidate_pool(4, history)
     assert pool.shape[1] == space.dim and len(pool) > 100
-    keys = [_key(space.decode(row)) for row in pool]
+    keys = [space.decode(row).key for row in pool]
     assert len(set(keys)) == len(keys)  # no duplicates
-    assert not set(keys) & {_key(h.candidate) for h in history}  # nothing evaluated already
+    assert not set(keys) & {h.candidate.key for h in history}  # nothing evaluated already
     for row in pool:
         assert row == pytest.approx(space.snap(row))  # each row is exactly what would be evaluated
     # local refinement: the best point of family "b" (utility 0.9) has many pool points close to it
