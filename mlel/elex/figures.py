@@ -271,8 +271,9 @@ def rating_counts_figure(df: pd.DataFrame) -> dict:
         counts = np.bincount(codes[ratings == r], minlength=len(names)) if len(names) else np.zeros(0, dtype=int)
         data.append(dict(type="bar", y=labels, x=counts, name=letter, orientation="h", marker=dict(color=color),
                          hovertemplate=f"%{{y}}<br>{letter}: %{{x}} runs<extra></extra>"))
-    layout = dict(template=_template(), barmode="stack", margin=dict(l=10, r=10, t=10, b=40),
-                  legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, traceorder="normal"),
+    # The legend above the bars: below them it sat on the x axis' title.
+    layout = dict(template=_template(), barmode="stack", margin=dict(l=10, r=10, t=30, b=40),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"),
                   height=max(240, 90 + 30 * len(names)), xaxis=dict(title=dict(text="Runs [count]")),
                   yaxis=dict(automargin=True))
     return {"data": data, "layout": layout}
