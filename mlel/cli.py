@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 from typing import Callable, Sequence
 
-from mlel.errors import MlelError
+from mlel.errors import MlelError, UserInputError
 
 EXIT_USER_ERROR = 2
 
@@ -25,6 +27,28 @@ def setup_logging(verbose: bool = False) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Raise ``UserInputError`` unless a server could listen on ``host:port`` now.
+
+    Checked before a server loads anything, so a port in use is one line rather than the server's
+    ``OSError`` traceback after start-up.
+    """
+    if not 0 < port < 65536:
+        raise UserInputError(f"--port must be 1..65535; got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise UserInputError(f"--host {host!r} is not an address this machine can resolve ({exc.strerror})") from exc
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserInputError(f"port {port} on {host} is already in use; choose another with --port") from exc
+            raise UserInputError(f"cannot listen on {host}:{port} ({exc.strerror}); check --host and --port") from exc
 
 
 def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None, prog: str | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
 
 import pandas as pd
@@ -109,3 +110,14 @@ def test_cli_user_errors_are_one_line(python_exe, repo_root, cli_env, tmp_path):
         assert proc.returncode == 2
         assert needle in proc.stderr and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_port_in_use_is_one_line(python_exe, repo_root, cli_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([python_exe, "elex.py", "--port", str(port)], cwd=repo_root, env=cli_env,
+                              capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"elex.py: error: port {port} on 127.0.0.1 is already in use; choose another with --port"
