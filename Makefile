@@ -25,6 +25,8 @@ test: setup
 	$(PY) -m pytest
 
 bench: setup
+	$(PY) bench/merge_throughput.py
+	$(PY) bench/rating_speed.py
 	$(PY) bench/monitoring_overhead.py
 	$(PY) bench/label_speed.py
 	$(PY) bench/elex_scale.py

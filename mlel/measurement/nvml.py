@@ -94,11 +94,6 @@ def visible_gpus() -> list[dict]:
     ]
 
 
-def _nvml_uuids(pynvml, count: int) -> list[str]:
-    """UUIDs of NVML devices 0..count-1 (kept for callers of the first version; prefer visible_gpus())."""
-    return [_decode(pynvml.nvmlDeviceGetUUID(pynvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
-
-
 def _decode(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 

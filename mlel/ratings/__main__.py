@@ -1,5 +1,8 @@
+"""``python -m mlel.ratings``: see ``mlel.ratings.cli``."""
+
 import sys
 
 from mlel.ratings.cli import run
 
-sys.exit(run())
+if __name__ == "__main__":
+    sys.exit(run())

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mlel.errors import SchemaError, UserInputError
+from mlel.results.schema import BOUNDARIES_SCHEMA, WEIGHTS_SCHEMA
 from mlel.ratings.metrics import (
     DEFAULT_WEIGHTS,
     N_RATINGS,
@@ -49,8 +50,6 @@ QUANTILES: tuple[float, ...] = (0.8, 0.6, 0.4, 0.2)
 MODES: tuple[str, ...] = ("optimistic median", "pessimistic median", "optimistic mean", "pessimistic mean", "best", "worst")
 DEFAULT_MODE = "optimistic median"
 GROUP_COLUMNS: tuple[str, ...] = ("environment", "dataset")
-BOUNDARIES_SCHEMA = "mlel.boundaries/1"
-WEIGHTS_SCHEMA = "mlel.weights/1"
 _TIE_TOLERANCE = 1e-9  # cumulative weights and means are sums of floats: 0.1 + 0.2 + 0.2 must count as 0.5
 
 

@@ -68,8 +68,8 @@ def layout(data: ResultsData) -> html.Div:
             dbc.Button("Boundaries from quantiles", id=ids.BOUNDARIES_FROM_QUANTILES, size="sm",
                        color="secondary", outline=True, className="mt-2 me-1"),
             dbc.ButtonGroup([
-                dbc.Button("Save boundaries", id=ids.SETTINGS_SAVE + "-boundaries", size="sm", color="secondary", outline=True),
-                dbc.Button("Save weights", id=ids.SETTINGS_SAVE + "-weights", size="sm", color="secondary", outline=True),
+                dbc.Button("Save boundaries", id=ids.SETTINGS_SAVE_BOUNDARIES, size="sm", color="secondary", outline=True),
+                dbc.Button("Save weights", id=ids.SETTINGS_SAVE_WEIGHTS, size="sm", color="secondary", outline=True),
             ], className="mt-2"),
             dcc.Upload(id=ids.SETTINGS_LOAD, children=html.Div("Load boundaries or weights (JSON)"),
                        className="elex-upload mt-2", style={"padding": "0.4rem"}),
@@ -161,7 +161,7 @@ def register(app, data: ResultsData) -> None:
 
     @app.callback(
         Output(ids.SETTINGS_DOWNLOAD, "data"),
-        Input(ids.SETTINGS_SAVE + "-boundaries", "n_clicks"), Input(ids.SETTINGS_SAVE + "-weights", "n_clicks"),
+        Input(ids.SETTINGS_SAVE_BOUNDARIES, "n_clicks"), Input(ids.SETTINGS_SAVE_WEIGHTS, "n_clicks"),
         State(ids.FILTER_TASK, "value"), State(ids.RATING_REFERENCE, "value"), State(ids.RATING_MODE, "value"),
         State({"type": ids.WEIGHT, "metric": ALL}, "value"), State({"type": ids.WEIGHT, "metric": ALL}, "id"),
         State({"type": ids.BOUNDARY, "metric": ALL}, "value"), State({"type": ids.BOUNDARY, "metric": ALL}, "id"),
@@ -169,7 +169,7 @@ def register(app, data: ResultsData) -> None:
     )
     def save_settings(_b, _w, task, reference, mode, weights, weight_ids, bounds, bound_ids):
         settings = settings_from_controls(task, reference, mode, weights, weight_ids, bounds, bound_ids)
-        kind = "boundaries" if ctx.triggered_id.endswith("boundaries") else "weights"
+        kind = "boundaries" if ctx.triggered_id == ids.SETTINGS_SAVE_BOUNDARIES else "weights"
         values = settings.boundaries if kind == "boundaries" else settings.weights
         if not values:
             return no_update
