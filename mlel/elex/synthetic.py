@@ -33,7 +33,7 @@ _HARDWARE = (
 _BACKEND_VERSIONS = {"sklearn": "scikit-learn 1.9.1", "torch": "PyTorch 2.13.0", "onnx": "ONNX Runtime 1.32.0"}
 _DATASETS = ("iris", "wine", "breast_cancer", "digits")
 _ESTIMATE_TEXT = "estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)"
-_MEASURED_TEXT = "measured: GPU (NVML) + CPU (RAPL)"
+_MEASURED_TEXT = "measured (hardware counter): GPU (NVML energy counter) + CPU (RAPL)"
 
 COLUMNS = (
     "run_id", "source", "path", "task", "model", "dataset", "backend", "device", "threads", "batch_size",

@@ -59,7 +59,7 @@ class LabelData:
     metrics: tuple[MetricFigure, ...]
     co2eq_g: float | None
     date: str  # YYYY-MM-DD, or "" when unknown
-    energy_provenance_text: str  # e.g. "measured: GPU (NVML) + CPU (RAPL)"
+    energy_provenance_text: str  # e.g. "measured (sampled power): GPU (NVML) + CPU (RAPL)"
     energy_is_estimate: bool
     qr_payload: str
     link: str | None = None

@@ -86,9 +86,10 @@ class Measurement:
 
 
 def provenance_text(meters) -> str:
-    """One line saying how the energy was obtained, e.g.
-    "measured: GPU (NVML) + CPU (RAPL)" or "estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)".
-    Mixed sets say which parts are estimated."""
+    """One line saying how the energy was obtained, e.g. "measured (hardware counter): CPU (RAPL)",
+    "measured (sampled power): GPU (NVML power) + CPU (RAPL)" or
+    "estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)".
+    Mixed sets say which parts were read from a counter, which were sampled and which are estimated."""
     meters = list(meters)
     if not meters:
         return "no energy meter"
@@ -97,11 +98,10 @@ def provenance_text(meters) -> str:
         key = (COMPONENT_NAMES.get(m.component, m.component), m.method, m.provenance)
         if key not in seen:
             seen.append(key)
-    measured = [f"{c} ({meth})" for c, meth, p in seen if p.is_measured]
-    estimated = [f"{c} ({meth})" for c, meth, p in seen if not p.is_measured]
     parts = []
-    if measured:
-        parts.append("measured: " + " + ".join(measured))
-    if estimated:
-        parts.append("estimated: " + " + ".join(estimated))
+    for kind, lead in ((Provenance.COUNTER, "measured (hardware counter): "), (Provenance.SAMPLED, "measured (sampled power): "),
+                       (Provenance.ESTIMATE, "estimated: ")):
+        named = [f"{c} ({meth})" for c, meth, p in seen if p is kind]
+        if named:
+            parts.append(lead + " + ".join(named))
     return "; ".join(parts)

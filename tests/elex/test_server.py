@@ -44,6 +44,5 @@ def test_mlee_logs_rate_plot_and_label(mlee_client):
     _, answer = client.post("experiment-label.src", f"{ids.STORE_SELECTED}.data")
     shown = answer["response"]
     assert shown[ids.EXPERIMENT_LABEL]["src"].startswith("data:image/png;base64,")
-    assert "measured: GPU (NVML)" in str(shown[ids.EXPERIMENT_METRICS]["children"]) or \
-        "measured" in str(shown[ids.EXPERIMENT_METRICS]["children"])
+    assert "measured (sampled power): GPU (NVML)" in str(shown[ids.EXPERIMENT_METRICS]["children"])
     assert "No power trace" in shown[ids.EXPERIMENT_TRACE]["figure"]["layout"]["annotations"][0]["text"]

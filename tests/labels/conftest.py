@@ -25,7 +25,7 @@ def rated_row(**overrides) -> dict:
         "model_size_bytes": 171e6,
         "co2eq_g": 12.4,
         "date": "2022-03-03T17:16:59",
-        "energy_provenance_text": "measured: GPU (NVML) + CPU (RAPL)",
+        "energy_provenance_text": "measured (sampled power): GPU (NVML) + CPU (RAPL)",
         "energy_is_estimate": False,
         "energy_per_sample_j_rating": 1,
         "time_per_sample_s_rating": 2,
@@ -67,7 +67,7 @@ def merged_record(model: str, accuracy: float, energy_j: float, *, task: str = "
           "samples": 6, "method": "RAPL", "idle_power_w": None, "net_energy_j": None}]
     )
     text = ("estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)" if estimate
-            else "measured: CPU (RAPL)")
+            else "measured (hardware counter): CPU (RAPL)")
     return {
         "schema_version": "mlel.results/1",
         "run_id": f"{task}_{model}_iris_sklearn_20261125-100000-000000",

@@ -30,7 +30,7 @@ def test_label_from_hand_checked_row():
     assert [m.title for m in label.metrics][:2] == ["Energy per sample", "Time per sample"]
     assert label.co2eq_text == "12.4 g"
     assert label.date == "2022-03-03"
-    assert label.energy_provenance_text == "measured: GPU (NVML) + CPU (RAPL)"
+    assert label.energy_provenance_text == "measured (sampled power): GPU (NVML) + CPU (RAPL)"
     assert label.energy_is_estimate is False
     assert label.reference_model == "ResNet50"
 

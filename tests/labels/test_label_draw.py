@@ -34,7 +34,7 @@ def test_pdf_text_has_model_rating_figures_and_provenance():
     assert pdf.startswith(b"%PDF")
     text, runs = pdf_text(pdf)
     for expected in ("ResNet101", "Inference", "imagenet", A100_TF, "12.3 mJ", "420 µs", "77.1 %", "44.6 M",
-                     "171 MB", "12.4 g", "2022-03-03", "Energy measured: GPU (NVML) + CPU (RAPL)", "MEASURED",
+                     "171 MB", "12.4 g", "2022-03-03", "Energy measured (sampled power): GPU (NVML) + CPU (RAPL)", "MEASURED",
                      "Ratings relative to ResNet50"):
         assert expected in text, expected
     assert compound_letter_in(runs) == ["B"]
@@ -109,10 +109,10 @@ def test_unknown_format_is_a_user_error():
 
 def test_mixed_provenance_names_both_parts_and_counts_as_estimate():
     row = rated_row(energy_is_estimate=True,
-                    energy_provenance_text="measured: GPU (NVML); estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)")
+                    energy_provenance_text="measured (hardware counter): GPU (NVML energy counter); estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)")
     text, _ = pdf_text(render_label(label_data_from_row(row), "pdf"))
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    at = next(i for i, line in enumerate(lines) if line.endswith("Energy measured: GPU (NVML);"))
+    at = next(i for i, line in enumerate(lines) if line.endswith("Energy measured (hardware counter): GPU (NVML energy counter);"))
     # the estimated part follows on its own lines, broken before " + ", never inside a meter's name
     assert lines[at + 1:at + 3] == ["estimated: CPU (CodeCarbon TDP x load)", "+ RAM (CodeCarbon RAM model)"]
     assert "ESTIMATE" in text and "\u2248 12.3 mJ" in text

@@ -63,7 +63,7 @@ def test_label_from_one_mlee_file(tmp_path, subset, cli_env):
     done = generator(["-f", vgg, "-o", out], tmp_path, cli_env)
     assert done.returncode == 0, done.stderr
     text = PdfReader(out).pages[0].extract_text()
-    assert "VGG16" in text and A100_TF in text and "Energy measured: GPU (NVML)" in text
+    assert "VGG16" in text and A100_TF in text and "Energy measured (sampled power): GPU (NVML)" in text
     assert marker_letter(out.read_bytes()) in "ABCDE"
     assert str(out.name) in done.stderr  # says where it wrote
 

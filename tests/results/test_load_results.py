@@ -51,7 +51,8 @@ def test_mlee_energy_follows_the_published_method(mlee):
     assert infer["accuracy"].between(0.3, 0.9).all()
     assert (mlee["energy_provenance"] == Provenance.SAMPLED.value).all() and not mlee["energy_is_estimate"].any()
     texts = set(mlee["energy_provenance_text"])
-    assert texts == {"measured: GPU (NVML)", "measured: GPU (NVML) + CPU (RAPL)", "measured: CPU (RAPL)"}
+    assert texts == {"measured (sampled power): GPU (NVML)", "measured (sampled power): GPU (NVML) + CPU (RAPL)",
+                     "measured (sampled power): CPU (RAPL)"}
     # the paper's Table: ResNet101 on A100 x8 TensorFlow, 0.859 Ws per sample, 1.579 ms per sample
     r101 = infer[(infer.model == "ResNet101") & (infer.environment == "A100-SXM4-40GB x8 - TensorFlow 2.8.0")].iloc[0]
     assert r101["energy_per_sample_j"] == pytest.approx(0.859, abs=5e-4)
