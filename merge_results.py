@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-from mlel.cli import ArgumentParser, run_main, setup_logging
+from mlel.cli import ArgumentParser, folder_path, run_main, setup_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,8 +18,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = ArgumentParser(prog="merge_results.py", description=__doc__.strip().splitlines()[0])
     parser.add_argument("inputs", nargs="+", metavar="DIR", help="folders holding experiment folders (searched recursively)")
-    parser.add_argument("--output-dir", required=True, help="where the merged JSON files go (created if needed)")
-    parser.add_argument("--archive-dir", help="also pack each good experiment folder as <name>.tar.gz here")
+    parser.add_argument("--output-dir", required=True, type=folder_path, help="where the merged JSON files go (created if needed)")
+    parser.add_argument("--archive-dir", type=folder_path, help="also pack each good experiment folder as <name>.tar.gz here")
     parser.add_argument("--strict", action="store_true", help="exit 1 when any folder was skipped")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import socket
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from mlel.errors import MlelError, UserInputError
@@ -19,6 +21,13 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def folder_path(text: str) -> Path:
+    """argparse type of a folder option: ``Path("")`` would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder; got an empty string")
+    return Path(text)
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -62,3 +71,7 @@ def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | 
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `... | head`: the reader has gone, which is no error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush does not raise again
+        return 141

@@ -50,12 +50,12 @@ def format_report(report: dict) -> str:
         lines.append(f"  {m['meter']:<18} {m['component'].upper():<4} {m['method']} [{m['provenance']}]")
     c = report["carbon"]
     lines.append("")
-    lines.append(f"carbon intensity: {c['intensity_g_per_kwh']:.1f} gCO2eq/kWh for {c['default_country']} (CodeCarbon's default; change with --country)")
+    lines.append(f"carbon intensity: {c['intensity_g_per_kwh']:.1f} gCO2eq/kWh for {c['default_country']} (CodeCarbon's default; train.py and infer.py take --country)")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = ArgumentParser(prog="python -m mlel.env", description=__doc__.splitlines()[0].strip("`"))
+    parser = ArgumentParser(prog="python -m mlel.env", description="Which power meters work on this machine, and why the others don't.")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--powercap-root", default=None, help="where RAPL zones live (default: /sys/class/powercap)")
     parser.add_argument("-v", "--verbose", action="store_true")

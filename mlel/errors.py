@@ -16,6 +16,14 @@ class UserInputError(MlelError, ValueError):
     """
 
 
+class ModelError(MlelError, ValueError):
+    """The model library refused the parameters or the data while fitting or predicting
+    (e.g. a k-NN asked for more neighbours than there are training samples).
+
+    Not a ``UserInputError``: a trade-off search records it as one failed configuration and goes on.
+    """
+
+
 class HardwareUnavailableError(MlelError, RuntimeError):
     """Hardware the user explicitly asked for (``--device cuda``, a meter) is not there."""
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from mlel.cli import ArgumentParser, setup_logging
+from mlel.cli import ArgumentParser, folder_path, setup_logging
 from mlel.experiments.folder import RunInterrupted
 
 
@@ -21,8 +21,8 @@ def _add_measurement_args(parser: ArgumentParser) -> None:
     g.add_argument("--baseline-s", type=float, default=0.0, metavar="SECONDS",
                    help="measure idle power first and report net energy beside gross (default: 0, off)")
     g.add_argument("--country", help="ISO 3166 alpha-3 code for the grid's carbon intensity (default: CodeCarbon's)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--output-dir", type=Path, default=Path("runs"), help="where the experiment folder goes (default: runs)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the split, the model and any sampling (default: 0)")
+    g.add_argument("--output-dir", type=folder_path, default=Path("runs"), help="where the experiment folder goes (default: runs)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     g.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -43,9 +43,9 @@ def train_parser() -> ArgumentParser:
                    help="repeat a fit shorter than this in one measurement window and report one fit's share "
                         "(energy and time); millisecond fits measured once are mostly timing noise (default: 0, one fit)")
     d = p.add_argument_group("data")
-    d.add_argument("--target", help="csv target column, by name or number (default: the last column)")
-    d.add_argument("--n-samples", type=int, default=1000, help="synthetic: rows (default: 1000)")
-    d.add_argument("--n-features", type=int, default=20, help="synthetic: features (default: 20)")
+    d.add_argument("--target", help="csv target column, by name or by number counting from 0 (default: the last column)")
+    d.add_argument("--n-samples", type=int, help="synthetic only: rows (default: 1000)")
+    d.add_argument("--n-features", type=int, help="synthetic only: features (default: 20)")
     d.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (default: 0.25)")
     _add_measurement_args(p)
     return p
@@ -89,6 +89,8 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args.model or not args.dataset:
         train_parser().error("--model and --dataset are required (or --list)")
+    if args.dataset != "synthetic" and (args.n_samples is not None or args.n_features is not None):
+        train_parser().error(f"--n-samples and --n-features apply to --dataset synthetic only; got --dataset {args.dataset}")
     setup_logging(args.verbose)
     from mlel.experiments.train import TrainConfig, repeat_configs, run_training
 
@@ -96,8 +98,9 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         model=args.model, dataset=args.dataset, backend=args.backend, device=args.device,
         params=parse_params(args.param), seed=args.seed, threads=args.threads, epochs=args.epochs,
         batch_size=args.batch_size, monitor_interval_s=args.monitor_interval, baseline_s=args.baseline_s,
-        min_duration_s=args.min_duration_s, country=args.country, output_dir=args.output_dir, target=args.target, n_samples=args.n_samples,
-        n_features=args.n_features, test_size=args.test_size, cv_folds=args.cv_folds, progress=not args.no_progress,
+        min_duration_s=args.min_duration_s, country=args.country, output_dir=args.output_dir, target=args.target,
+        n_samples=1000 if args.n_samples is None else args.n_samples,
+        n_features=20 if args.n_features is None else args.n_features, test_size=args.test_size, cv_folds=args.cv_folds, progress=not args.no_progress,
     )
     outcomes = []
     try:

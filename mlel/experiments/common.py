@@ -29,6 +29,12 @@ def validate_threads(threads) -> int | None:
     return threads
 
 
+def validate_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise UserInputError(f"The 'seed' parameter (--seed) must be an integer from 0 to 2**32 - 1; got {seed!r}")
+    return seed
+
+
 def validate_positive(name: str, value, *, allow_zero: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
     if not ok:

@@ -202,10 +202,15 @@ def _load_csv(path: Path, *, target: str | None, seed: int, test_size: float) ->
     classes = _class_order(y_raw.unique())
     if len(classes) < 2:
         raise UserInputError(f"target column {target_col!r} has {len(classes)} distinct value(s); a classifier needs 2 or more")
-    if len(classes) > MAX_CLASSES or (len(classes) > 20 and len(classes) > 0.5 * len(y_raw)):
+    as_number = pd.to_numeric(y_raw, errors="coerce")
+    fractional = bool(as_number.notna().all() and (as_number % 1 != 0).any())
+    if (len(classes) > MAX_CLASSES or (len(classes) > 20 and len(classes) > 0.5 * len(y_raw))
+            or len(classes) == len(y_raw) or fractional):
+        why = ("numbers with fractions" if fractional else
+               "a different value in every row" if len(classes) == len(y_raw) else "too many distinct values")
         raise UserInputError(
-            f"target column {target_col!r} has {len(classes)} distinct values in {len(y_raw)} rows: "
-            "that looks like a regression target; mlel trains classifiers (pick another --target)"
+            f"target column {target_col!r} has {len(classes)} distinct values in {len(y_raw)} rows ({why}): "
+            "that looks like a regression target or an id; mlel trains classifiers (pick another --target)"
         )
     y = y_raw.map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=np.int64)
     X_table = table.drop(columns=[target_col])
@@ -265,6 +270,8 @@ def read_csv_table(path: Path):
     """Read a CSV into a table of strings (missing -> NaN), detecting delimiter and header row."""
     import pandas as pd
 
+    if path.is_dir():
+        raise UserInputError(f"{str(path)!r} is a folder, not a CSV file (csv:PATH names one file)")
     if not path.is_file():
         raise UserInputError(f"CSV file not found: {str(path)!r}")
     try:

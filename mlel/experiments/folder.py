@@ -55,19 +55,22 @@ class RunInterrupted(BaseException):
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
-def check_output_dir(output_dir: Path) -> Path:
-    """Fail early, before any work, when ``output_dir`` cannot take an experiment folder."""
+def check_output_dir(output_dir: Path, option: str = "--output-dir") -> Path:
+    """Fail early, before any work, when ``output_dir`` cannot take files; ``option`` names it in the message."""
     import tempfile
 
+    if str(output_dir).strip() == "":
+        raise UserInputError(f"{option} is empty; pass a folder (it is created if needed)")
     output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserInputError(f"{option} {str(output_dir)!r} is a file, not a folder; pass a folder (it is created if needed)")
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=output_dir):
             pass
     except OSError as exc:
         raise UserInputError(
-            f"the output directory {str(output_dir)!r} is not writable ({exc.strerror or exc}); "
-            "pass a writable --output-dir"
+            f"{option} {str(output_dir)!r} is not writable ({exc.strerror or exc}); pass a writable folder"
         ) from exc
     return output_dir
 
@@ -231,6 +234,8 @@ def read_json(path: Path) -> dict:
 def load_experiment(path: Path, task: str | None = None) -> ExperimentRecord:
     """Read a finished experiment folder; raises if it is not one, or not complete."""
     path = Path(path)
+    if path.is_file():
+        raise UserInputError(f"{str(path)!r} is a file; pass the experiment folder that holds it")
     if not path.is_dir():
         raise UserInputError(f"experiment folder not found: {str(path)!r}")
     if not (path / CONFIG_FILE).is_file():

@@ -132,6 +132,7 @@ def _validate(cfg: InferConfig, record: ExperimentRecord) -> str:
     common.validate_positive("monitor_interval_s", cfg.monitor_interval_s)
     common.validate_positive("baseline_s", cfg.baseline_s, allow_zero=True)
     common.validate_threads(cfg.threads)
+    common.validate_seed(cfg.seed)
     return backend
 
 

@@ -44,6 +44,14 @@ def parse_params(items: Iterable[str]) -> dict:
     return params
 
 
+def positive_ints(name: str, value) -> tuple[int, ...]:
+    """Layer widths and the like: ``100`` or ``(100, 50)`` -> a tuple of positive integers, else a user error."""
+    values = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (list, tuple)) else None
+    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
+        raise UserInputError(f"The {name!r} parameter must be positive integers like 100 or 100,50; got {value!r}")
+    return values
+
+
 def json_safe(value):
     """Parameters as JSON can store them: tuples -> lists, numpy scalars -> Python, objects -> repr."""
     if value is None or isinstance(value, (bool, int, float, str)):

@@ -79,6 +79,7 @@ def _validate(cfg: TrainConfig) -> None:
     validate_model(cfg.model, cfg.backend)
     validate_dataset(cfg.dataset)
     common.validate_threads(cfg.threads)
+    common.validate_seed(cfg.seed)
     interval = common.validate_positive("monitor_interval_s", cfg.monitor_interval_s)
     if interval > 3600:
         raise UserInputError(f"The 'monitor_interval_s' parameter must be at most 3600 s; got {interval!r}")
@@ -269,6 +270,8 @@ def summary_line(task: str, config: dict, results: dict) -> str:
         per = results["per_sample"]
         parts.append(f"({common.format_energy(per['energy_j'])}, {common.format_time(per['time_s'])} per sample,"
                      f" {results['n_samples']['measured']} predictions)")
+    if energy.get("net_total_j") is not None:
+        parts.append(f"(net of idle power: {common.format_energy(energy['net_total_j'])})")
     parts.append(f"[{energy['provenance_text']}],")
     parts.append(f"{results['carbon']['co2eq_g']:.3g} g CO2eq ({results['carbon']['country']})")
     return " ".join(parts)

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from mlel.cli import ArgumentParser, run_main, setup_logging
@@ -50,14 +51,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = normalise_mode(args.mode)
     boundaries = load_boundaries(args.boundaries, task) if args.boundaries else None
     weights = load_weights(args.weights, task) if args.weights else None
-    table = load_results(args.results)
+    if args.save_boundaries:
+        _check_file_to_write(args.save_boundaries, "--save-boundaries")
+    table = load_results(args.results, on_error="warn")  # a damaged file is named and skipped, as ELEx does
     if not (table["task"] == task).any():
         raise UserInputError(f"no {task} runs in {', '.join(args.results)} ({len(table)} runs of other tasks)")
     check_reference(table, task, args.reference)
     rated = rate_results(table, task, args.reference, boundaries=boundaries, weights=weights, mode=mode,
                          missing_reference="drop")
     if args.save_boundaries:
-        save_boundaries(rated.attrs["boundaries"], args.save_boundaries, task=task)
+        try:
+            save_boundaries(rated.attrs["boundaries"], args.save_boundaries, task=task)
+        except OSError as exc:
+            raise UserInputError(f"--save-boundaries {args.save_boundaries!r}: cannot write ({exc.strerror or exc})") from exc
         log.info("wrote boundaries to %s", args.save_boundaries)
     rated = rated.sort_values(["environment", "dataset", "compound_rating", "model"], kind="stable")
     if args.json:
@@ -65,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(format_table(rated, task))
     return 0
+
+
+def _check_file_to_write(path: str, option: str) -> None:
+    target = Path(path)
+    if target.is_dir():
+        raise UserInputError(f"{option} {path!r} is a folder; pass a file name, e.g. {str(target / 'boundaries.json')!r}")
+    if not target.parent.is_dir():
+        raise UserInputError(f"{option} {path!r}: the folder {str(target.parent)!r} does not exist")
 
 
 def check_reference(table, task: str, reference: str) -> None:
@@ -79,6 +93,10 @@ def check_reference(table, task: str, reference: str) -> None:
         shown = ", ".join(models[:12]) + (f", ... ({len(models)} models)" if len(models) > 12 else "")
         print(f"{PROG}: note: {env!r} ({dataset}) has no {task} run of {reference!r}, not rated; "
               f"references there: {shown}", file=sys.stderr)
+    for (env, dataset), models in groups.items():
+        if models == [reference]:
+            print(f"{PROG}: note: {env!r} ({dataset}) has only runs of the reference {reference!r}: "
+                  "its ratings compare it with itself and say nothing", file=sys.stderr)
 
 
 def to_records(rated, task: str) -> list[dict]:
@@ -88,6 +106,7 @@ def to_records(rated, task: str) -> list[dict]:
         records.append({
             "environment": row["environment"], "model": row["model"], "dataset": row["dataset"],
             "run_id": row["run_id"], "reference": row["reference_model"],
+            "energy_provenance": row["energy_provenance"], "energy_provenance_text": row["energy_provenance_text"],
             "metrics": {s.name: {"value": _clean(row[s.column]), "index": _clean(row[f"{s.name}_index"]),
                                  "rating": int(row[f"{s.name}_rating"]),
                                  "rating_letter": RATING_LETTERS[int(row[f"{s.name}_rating"])]} for s in specs},
@@ -111,7 +130,8 @@ def format_table(rated, task: str) -> str:
             rows.append(cells)
         widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
         lines.append("")
-        lines.append(f"{env} ({dataset}): {len(group)} runs")
+        how = "; ".join(sorted(set(group["energy_provenance_text"].astype(str)) - {""})) or "energy: provenance unknown"
+        lines.append(f"{env} ({dataset}): {len(group)} runs; energy {how}")
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
         lines.extend("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) for cells in rows)
     return "\n".join(lines)

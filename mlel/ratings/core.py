@@ -118,7 +118,8 @@ def _missing_reference_message(rows: pd.DataFrame, reference, task: str) -> str:
         names = sorted(set(models))
         wanted = reference.get(env) if isinstance(reference, Mapping) else reference
         shown = ", ".join(names[:12]) + (f", ... ({len(names)} models)" if len(names) > 12 else "")
-        parts.append(f"environment {env!r} (dataset {dataset!r}) has no {task} run of reference {wanted!r}; references there: {shown}")
+        lacking = "no reference model chosen" if wanted is None else f"no {task} run of reference {wanted!r}"
+        parts.append(f"environment {env!r} (dataset {dataset!r}) has {lacking}; references there: {shown}")
     return "; ".join(parts)
 
 
@@ -149,7 +150,9 @@ def check_boundaries(boundaries: Mapping, task: str) -> dict[str, list[float]]:
     checked = {}
     for spec in metric_specs(task):
         if spec.name not in boundaries:
-            raise UserInputError(f"rating boundaries have no entry for {spec.name!r} (they have {', '.join(map(repr, boundaries))})")
+            has = f"they have {', '.join(map(repr, boundaries))}" if boundaries else "they are empty"
+            raise UserInputError(f"rating boundaries have no entry for {spec.name!r} ({has}); "
+                                 f"{task} needs {', '.join(repr(s.name) for s in metric_specs(task))}")
         values = boundaries[spec.name]
         try:
             values = [float(v) for v in values]

@@ -103,6 +103,8 @@ def read_experiment(folder: str | os.PathLike) -> dict:
         try:
             status = read_json(folder / "status.json", "status.json")
             state = f"state {status.get('state')!r}" + (f": {status['reason']}" if status.get("reason") else "")
+            if status.get("state") == "running":  # a SIGKILL or a power cut leaves no chance to say more
+                state += f": still running, or killed (last update {status.get('updated', 'unknown')})"
         except SchemaError:
             pass
         raise IncompleteExperimentError(f"missing COMPLETE marker ({state})")
@@ -264,12 +266,14 @@ def merge_experiments(inputs: Iterable[str | os.PathLike], output_dir: str | os.
     """Merge every experiment folder found in ``inputs`` into ``output_dir``; see the module docstring."""
     from tqdm import tqdm
 
+    from mlel.experiments.folder import check_output_dir
+
+    inputs = list(inputs)
     folders = find_experiment_folders(inputs)
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    archive = Path(archive_dir) if archive_dir else None
-    if archive:
-        archive.mkdir(parents=True, exist_ok=True)
+    output_dir = check_output_dir(Path(output_dir), "--output-dir")
+    archive = check_output_dir(Path(archive_dir), "--archive-dir") if archive_dir is not None else None
+    if not folders:
+        log.warning("no experiment folders found in %s", ", ".join(map(str, inputs)))
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("MLEL_NO_PROGRESS")
     log.info("merging %d experiment folder(s) into %s", len(folders), output_dir)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
+import sys
 from pathlib import Path
 from typing import Sequence
 
-from mlel.cli import ArgumentParser, setup_logging
+from mlel.cli import ArgumentParser, folder_path, setup_logging
 from mlel.errors import UserInputError, choices_message
 from mlel.tradeoff.evaluators import (DEFAULT_INFER_MIN_DURATION_S, DEFAULT_PREDICTIONS, DEFAULT_TRAIN_MIN_DURATION_S,
                                      ENERGY_MODES, OBJECTIVES, ExperimentEvaluator, ExperimentSettings)
@@ -27,16 +29,17 @@ def parser() -> ArgumentParser:
         "between accuracy and energy. Every evaluation is a real, measured training run."))
     p.add_argument("--dataset", required=True, help="iris, wine, breast_cancer, digits, synthetic, or csv:PATH")
     p.add_argument("--target", help="csv target column (default: the last column)")
-    p.add_argument("--n-samples", type=int, default=1000, help="synthetic: rows (default: 1000)")
-    p.add_argument("--n-features", type=int, default=20, help="synthetic: features (default: 20)")
-    p.add_argument("--output-dir", required=True, type=Path, help="where the search writes its files")
+    p.add_argument("--n-samples", type=int, help="synthetic only: rows (default: 1000)")
+    p.add_argument("--n-features", type=int, help="synthetic only: features (default: 20)")
+    p.add_argument("--output-dir", required=True, type=folder_path, help="where the search writes its files")
     p.add_argument("--budget", type=int, default=30, help="evaluations in total (default: 30)")
     p.add_argument("--init", type=int, default=None,
                    help="initial Sobol design before the optimiser takes over (default: one point per model family, "
                         f"at least {MIN_DEFAULT_INIT}; with --resume, the search's own)")
-    p.add_argument("--method", default="bo", help=f"{', '.join(METHODS)} (default: bo)")
+    p.add_argument("--method", help=f"{', '.join(METHODS)} (default: bo; with --resume, the search's own)")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                   help=f"comma-separated model families (default: {','.join(DEFAULT_MODELS)}; all: {','.join(FAMILIES)})")
+                   help=f"comma-separated model families (default: {', '.join(DEFAULT_MODELS)}; "
+                        f"all: {', '.join(FAMILIES)})")
     p.add_argument("--objective", default="accuracy", help=f"{', '.join(OBJECTIVES)} (default: accuracy)")
     p.add_argument("--energy", default="train", help=f"{', '.join(ENERGY_MODES)} (default: train)")
     p.add_argument("--validation-size", type=float, default=0.0, metavar="FRACTION",
@@ -68,12 +71,21 @@ def parser() -> ArgumentParser:
 def default_init(space: SearchSpace, resume_dir: Path | None = None) -> int:
     """One initial point per family (the family kernel learns a level per family from it), at least
     ``MIN_DEFAULT_INIT``; a resumed search keeps the initial design it was started with."""
-    if resume_dir is not None and (Path(resume_dir) / SEARCH_FILE).is_file():
-        try:
-            return int(json.loads((Path(resume_dir) / SEARCH_FILE).read_text())["init"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # Search.open reports an unreadable search.json
-    return max(MIN_DEFAULT_INIT, len(space.names))
+    saved = _saved_setting(resume_dir, "init")
+    try:
+        return int(saved)
+    except (TypeError, ValueError):
+        return max(MIN_DEFAULT_INIT, len(space.names))
+
+
+def _saved_setting(resume_dir: Path | None, key: str):
+    """A setting of the search being resumed, or None (Search.open reports an unreadable search.json)."""
+    if resume_dir is None or not (Path(resume_dir) / SEARCH_FILE).is_file():
+        return None
+    try:
+        return json.loads((Path(resume_dir) / SEARCH_FILE).read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _choice(name: str, value: str, choices) -> str:
@@ -95,14 +107,31 @@ def _reference(text: str | None) -> tuple[float, float] | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from mlel.experiments import common
+    from mlel.experiments.folder import check_output_dir
+    from mlel.experiments.registry import validate_dataset
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     setup_logging(args.verbose)
+    if args.method is None:
+        args.method = (args.resume and _saved_setting(args.output_dir, "method")) or "bo"
     method = _choice("method", args.method, METHODS)
     objective = _choice("objective", args.objective, OBJECTIVES)
     energy = _choice("energy", args.energy, ENERGY_MODES)
+    validate_dataset(args.dataset)
+    if args.dataset != "synthetic" and (args.n_samples is not None or args.n_features is not None):
+        raise UserInputError(f"--n-samples and --n-features apply to --dataset synthetic only; got --dataset {args.dataset}")
+    args.n_samples = 1000 if args.n_samples is None else args.n_samples
+    args.n_features = 20 if args.n_features is None else args.n_features
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise UserInputError(f"--models is empty; choose from {', '.join(FAMILIES)}")
     space = SearchSpace.from_models(models)
     reference = _reference(args.reference)
+    common.validate_threads(args.threads)
+    common.validate_seed(args.seed)
+    common.validate_positive("monitor_interval", args.monitor_interval)
     if args.budget < 1:
         raise UserInputError(f"The 'budget' parameter must be at least 1; got {args.budget}")
     if args.init is None:
@@ -117,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.predictions < 1:
         raise UserInputError(f"The 'predictions' parameter must be at least 1; got {args.predictions}")
     _check_dataset(args.dataset, args.target, args.seed, args.n_samples, args.n_features)
+    check_output_dir(args.output_dir)
 
     search = Search.open(args.output_dir, space, method=method, budget=args.budget, init=args.init, seed=args.seed,
                          reference=reference, resume=args.resume,
@@ -142,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          progress=not args.no_progress)
     _print_summary(outcome)
     if outcome.interrupted:
-        print(f"interrupted; continue with: {PROG} ... --output-dir {args.output_dir} --resume")
+        again = argv if "--resume" in argv else [*argv, "--resume"]
+        print(f"interrupted; continue with: {PROG} {shlex.join(again)}")
         return 130
     print(args.output_dir)
     return 0

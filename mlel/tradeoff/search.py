@@ -254,7 +254,7 @@ class Search:
             search = cls(output_dir, space, old, records)
         else:
             if resume:
-                log.info("nothing to resume in %s; starting a new search", output_dir)
+                log.warning("nothing to resume in %s (no %s): starting a new search", output_dir, SEARCH_FILE)
             output_dir.mkdir(parents=True, exist_ok=True)
             meta["search_id"] = f"{output_dir.name}-{uuid.uuid4().hex[:8]}"
             meta["created"] = _now()

@@ -1,6 +1,9 @@
 """User mistakes: one line on stderr naming the problem (and the choices), exit code 2, no traceback,
 no experiment folder."""
 
+import json
+import shutil
+
 import pytest
 
 from experiments.conftest import FAST, run_script
@@ -28,12 +31,26 @@ def torch_has_cuda() -> bool:
     (["--model", "knn", "--dataset", "iris", "--min-duration-s", "-1"], "'min_duration_s' parameter must be a number >= 0"),
     (["--dataset", "iris"], "--model and --dataset are required"),
     (["--model", "svm", "--dataset", "iris", "--output-dir", "{blocker}/runs"], "is not writable"),
+    (["--model", "svm", "--dataset", "iris", "--output-dir", "{blocker}"], "is a file, not a folder"),
+    (["--model", "svm", "--dataset", "iris", "--output-dir", ""], "argument --output-dir: must name a folder; got an empty string"),
+    (["--model", "mlp", "--dataset", "iris", "--param", "hidden_layer_sizes=100,x"],
+     "'hidden_layer_sizes' parameter must be positive integers like 100 or 100,50; got (100, 'x')"),
+    (["--model", "random_forest", "--dataset", "iris", "--param", "n_jobs=4"], "--param n_jobs is set by --threads"),
+    (["--model", "mlp", "--dataset", "iris", "--epochs", "5", "--param", "max_iter=9"],
+     "--epochs and --param max_iter set the same thing"),
+    (["--model", "svm", "--dataset", "iris", "--n-samples", "50"], "--n-samples and --n-features apply to --dataset synthetic only"),
+    (["--model", "svm", "--dataset", "iris", "--seed", "-1"], "'seed' parameter (--seed) must be an integer from 0"),
+    (["--model", "svm", "--dataset", "csv:{folder}"], "is a folder, not a CSV file"),
+    (["--model", "svm", "--dataset", "csv:{measurements}", "--target", "reading"], "(numbers with fractions)"),
+    (["--model", "svm", "--dataset", "csv:{measurements}", "--target", "id"], "(a different value in every row)"),
 ])
 def test_train_user_errors(args, message, tmp_path):
-    heart, blocker = tmp_path / "heart.csv", tmp_path / "blocker"
+    heart, blocker, measurements = tmp_path / "heart.csv", tmp_path / "blocker", tmp_path / "measurements.csv"
     heart.write_text(HEADED_CSV)
     blocker.write_text("a file where a folder should be")
-    args = [a.format(heart=heart, blocker=blocker) for a in args]
+    # a regression target (fractions) and an id column: classifiers cannot learn either
+    measurements.write_text("id,x,reading\n" + "".join(f"{i},{i % 3},{0.37 * i:.2f}\n" for i in range(12)))
+    args = [a.format(heart=heart, blocker=blocker, folder=tmp_path, measurements=measurements) for a in args]
     if "--output-dir" not in args:
         args += ["--output-dir", str(tmp_path / "runs")]
     assert_one_line_error(run_script("train.py", *args, *FAST, cwd=tmp_path), "train.py", message)
@@ -48,9 +65,25 @@ def test_cuda_without_a_gpu(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_parameters_the_model_refuses_while_running_fail_the_run_in_one_line(tmp_path):
+    """k-NN asked for more neighbours than there are training rows: scikit-learn refuses only at predict time,
+    inside the run, so the folder exists and says 'failed'; the last line of stderr says why, exit code 2."""
+    proc = run_script("train.py", "--model", "knn", "--dataset", "iris", "--param", "n_neighbors=500",
+                      "--output-dir", tmp_path / "runs", *FAST, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("train.py: error: knn (KNeighborsClassifier, n_neighbors=500) failed to predict: ")
+    assert "n_neighbors <= n_samples_fit" in last
+    (folder,) = (tmp_path / "runs").iterdir()
+    status = json.loads((folder / "status.json").read_text())
+    assert status["state"] == "failed" and "ModelError" in status["reason"] and not (folder / "COMPLETE").exists()
+
+
 def test_infer_user_errors(trained_sklearn, tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
     cases = [
         (["--model", tmp_path / "missing"], "experiment folder not found"),
+        (["--model", tmp_path / "a_file"], "is a file; pass the experiment folder that holds it"),
         (["--model", tmp_path], "is not an experiment folder (no config.json)"),
         (["--model", trained_sklearn, "--backend", "torch"], "a model trained with sklearn runs on 'sklearn' or 'onnx'"),
         (["--model", trained_sklearn, "--backend", "tflite"], "The 'backend' parameter must be one of 'onnx', 'sklearn', 'torch'"),
@@ -61,6 +94,16 @@ def test_infer_user_errors(trained_sklearn, tmp_path):
         proc = run_script("infer.py", *args, "--output-dir", tmp_path / "runs", *FAST)
         assert_one_line_error(proc, "infer.py", message)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_damaged_model_file_is_named_in_one_line(trained_sklearn, tmp_path):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(trained_sklearn, damaged)
+    (damaged / "model.joblib").write_bytes(b"not a pickle at all")
+    proc = run_script("infer.py", "--model", damaged, "--output-dir", tmp_path / "runs", *FAST)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("infer.py: error: cannot read model ") and "(damaged or not written by train.py)" in last
 
 
 def assert_one_line_error(proc, prog: str, message: str) -> None:

@@ -206,3 +206,18 @@ def test_per_repeat_is_one_repetitions_share_of_a_window():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError):
             whole.per_repeat(bad)
+
+
+def test_provenance_text_names_counters_sampled_power_and_estimates_apart():
+    from mlel.measurement.records import MeterEnergy, provenance_text
+
+    def meter(name, component, provenance, method):
+        return MeterEnergy(meter=name, component=component, energy_j=1.0, provenance=provenance, samples=3, method=method)
+
+    assert provenance_text([]) == "no energy meter"
+    assert provenance_text([meter("rapl:package-0", "cpu", Provenance.COUNTER, "RAPL"),
+                            meter("rapl:package-1", "cpu", Provenance.COUNTER, "RAPL")]) == "measured (hardware counter): CPU (RAPL)"
+    mixed = [meter("nvml:0", "gpu", Provenance.SAMPLED, "NVML power"), meter("rapl:package-0", "cpu", Provenance.COUNTER, "RAPL"),
+             meter("estimate:ram", "ram", Provenance.ESTIMATE, "CodeCarbon RAM model")]
+    assert provenance_text(mixed) == ("measured (hardware counter): CPU (RAPL); measured (sampled power): GPU (NVML power); "
+                                      "estimated: RAM (CodeCarbon RAM model)")

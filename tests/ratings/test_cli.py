@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 
 from mlel.ratings import metric_specs
@@ -69,3 +70,25 @@ def test_user_mistakes_are_one_line_and_exit_2(python_exe, cli_env, repo_root, r
         assert proc.returncode == 2, (args, proc.stderr)
         assert message in proc.stderr and "Traceback" not in proc.stderr
         assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_damaged_files_are_skipped_and_provenance_is_in_every_output(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(reference_dir, results)
+    (results / "zz_broken.json").write_text('{"config": {"model": ')
+    proc = run(python_exe, cli_env, repo_root, "--results", results, "--task", "infer", "--reference", "ResNet101", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "zz_broken.json" in proc.stderr  # named, and the other logs rated
+    records = json.loads(proc.stdout)
+    assert len(records) > 100
+    assert {r["energy_provenance"] for r in records} == {"sampled power"}
+    assert all(r["energy_provenance_text"].startswith("measured (sampled power): ") for r in records)
+    table = run(python_exe, cli_env, repo_root, "--results", results, "--task", "infer", "--reference", "ResNet101")
+    assert "runs; energy measured (sampled power): GPU (NVML)" in table.stdout
+
+
+def test_writing_boundaries_where_they_cannot_go_is_one_line(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    for target, message in ((tmp_path, "is a folder; pass a file name"), (tmp_path / "no" / "b.json", "does not exist")):
+        proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "infer", "--reference",
+                   "ResNet101", "--save-boundaries", target)
+        assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr

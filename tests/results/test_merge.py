@@ -17,7 +17,7 @@ from mlel.results.synthetic import DAMAGES, write_experiment_folder
 EXPECTED_REASONS = {
     "truncated_results": "truncated or invalid JSON in results.json",
     "missing_power_log": "missing power log",
-    "missing_complete": "missing COMPLETE marker (state 'running')",
+    "missing_complete": "missing COMPLETE marker (state 'running': still running, or killed (last update ",
     "wrong_schema": "schema 'mlel.experiment/99'",
     "killed_mid_write": "missing COMPLETE marker",
     "unparsable_csv": "unparsable power log power/estimate_cpu.csv",
@@ -137,3 +137,15 @@ def test_script_exit_codes_and_summary(runs, tmp_path, python_exe, cli_env, repo
     assert run_script(python_exe, cli_env, repo_root, clean, "--output-dir", tmp_path / "r2", "--strict").returncode == 0
     missing = run_script(python_exe, cli_env, repo_root, tmp_path / "nope", "--output-dir", tmp_path / "r3")
     assert missing.returncode == 2 and "not a folder" in missing.stderr and "Traceback" not in missing.stderr
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    for option in ("--output-dir", "--archive-dir"):
+        args = ["--output-dir", tmp_path / "r4", option, blocker] if option == "--archive-dir" else [option, blocker]
+        proc = run_script(python_exe, cli_env, repo_root, clean, *args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.strip() == f"merge_results.py: error: {option} {str(blocker)!r} is a file, not a folder; " \
+                                      "pass a folder (it is created if needed)"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_script(python_exe, cli_env, repo_root, empty, "--output-dir", tmp_path / "r5")
+    assert nothing.returncode == 0 and f"no experiment folders found in {empty}" in nothing.stderr

@@ -70,12 +70,42 @@ def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_ro
     (["--train-min-duration", "-1"], "--train-min-duration"),
     (["--infer-min-duration", "-0.5"], "--infer-min-duration"),
     (["--validation-size", "1"], "--validation-size"),
+    (["--models", " , "], "--models is empty; choose from random_forest"),
+    (["--threads", "0"], "'threads' parameter must be an integer >= 1"),
+    (["--monitor-interval", "0"], "'monitor_interval' parameter must be a number > 0"),
+    (["--seed", "-3"], "'seed' parameter (--seed) must be an integer from 0"),
+    (["--n-samples", "50"], "--n-samples and --n-features apply to --dataset synthetic only"),
 ])
 def test_bad_arguments(tmp_path, capsys, extra, expected):
     assert _run(["--dataset", "iris", "--output-dir", str(tmp_path / "s"), *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and expected in err[0]
     assert not (tmp_path / "s").exists()
+
+
+def test_an_output_dir_that_is_a_file_or_an_unknown_data_set_is_named_first(tmp_path, capsys):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the search folder should be")
+    assert _run(["--dataset", "iris", "--budget", "4", "--init", "4", "--output-dir", str(blocker)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--output-dir" in err[0] and "is a file, not a folder" in err[0]
+    # the unknown data set is the mistake to name, not the budget below the default initial design
+    assert _run(["--dataset", "nope", "--budget", "4", "--output-dir", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "The 'dataset' parameter must be one of" in err[0]
+    assert not (tmp_path / "s").exists()
+
+
+def test_resume_keeps_the_searchs_method_and_says_when_there_is_nothing_to_resume(tmp_path, caplog):
+    out = tmp_path / "r"
+    args = ["--dataset", "iris", "--models", "naive_bayes", "--init", "1", "--output-dir", str(out), "--no-progress",
+            "--train-min-duration", "0"]
+    assert _run([*args, "--budget", "1", "--method", "random", "--resume"]) == 0
+    assert "nothing to resume" in caplog.text
+    assert _run([*args, "--budget", "2", "--resume"]) == 0  # --method left out: the search's own, random
+    assert json.loads((out / "search.json").read_text())["method"] == "random"
+    assert len((out / "evaluations.jsonl").read_text().splitlines()) == 2
+    assert _run([*args, "--budget", "3", "--resume", "--method", "bo"]) == 2  # a different method is refused
 
 
 def test_default_initial_design_is_one_point_per_family_or_the_resumed_searchs(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import pickle
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mlel.errors import UserInputError
+from mlel.errors import ModelError, SchemaError, UserInputError
 from mlel.experiments.models.base import DataShape, ModelStats, Trainer
-from mlel.experiments.params import json_safe
+from mlel.experiments.params import json_safe, positive_ints
 from mlel.experiments.registry import SKLEARN
 
 log = logging.getLogger(__name__)
@@ -91,15 +92,21 @@ class SklearnTrainer(Trainer):
             kwargs["random_state"] = seed
         if "n_jobs" in valid and threads and model not in IGNORES_N_JOBS:
             kwargs["n_jobs"] = threads
+        if "n_jobs" in params:
+            raise UserInputError("--param n_jobs is set by --threads (it decides the run's environment); "
+                                 "use --threads N instead")
         for flag, value, target in (("--epochs", epochs, "max_iter"), ("--batch-size", batch_size, "batch_size")):
             if value is None:
                 continue
             if model != "mlp":
                 raise UserInputError(f"{flag} applies to torch models and the sklearn mlp; "
                                      f"{model} has no {flag[2:]} (use --param)")
+            if target in params:
+                raise UserInputError(f"{flag} and --param {target} set the same thing; give one of them")
             kwargs[target] = value
-        if isinstance(params.get("hidden_layer_sizes"), int):
-            params["hidden_layer_sizes"] = (params["hidden_layer_sizes"],)
+        params = dict(params)
+        if "hidden_layer_sizes" in params:
+            params["hidden_layer_sizes"] = positive_ints("hidden_layer_sizes", params["hidden_layer_sizes"])
         kwargs.update(params)
         self.estimator = cls(**kwargs)
         self._validate()
@@ -123,12 +130,24 @@ class SklearnTrainer(Trainer):
         log.info("fitting %s on %d samples x %d features", type(self.estimator).__name__, X.shape[0], X.shape[1])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            self.estimator.fit(X, y)
+            with self._refusals("fit"):
+                self.estimator.fit(X, y)
         for message in {str(w.message).splitlines()[0] for w in caught if not issubclass(w.category, DeprecationWarning)}:
             log.warning("%s: %s", self.model_name, message)
 
     def predict(self, X) -> np.ndarray:
-        return np.asarray(self.estimator.predict(X), dtype=np.int64)
+        with self._refusals("predict"):
+            return np.asarray(self.estimator.predict(X), dtype=np.int64)
+
+    @contextlib.contextmanager
+    def _refusals(self, step: str):
+        """scikit-learn's ValueError/TypeError about parameters or data -> ``ModelError``, one line."""
+        try:
+            yield
+        except (ValueError, TypeError) as exc:
+            given = ", ".join(f"{k}={v!r}" for k, v in self._user_params.items()) or "default parameters"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{self.model_name} ({type(self.estimator).__name__}, {given}) failed to {step}: {first}") from exc
 
     def stats(self) -> ModelStats:
         return ModelStats(parameters=count_parameters(self.estimator),
@@ -149,4 +168,8 @@ class SklearnTrainer(Trainer):
 def load_sklearn_model(path: Path):
     import joblib
 
-    return joblib.load(path)
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # joblib/pickle raise many types for a damaged file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SchemaError(f"cannot read model {str(path)!r} (damaged or not written by train.py): {first}") from exc

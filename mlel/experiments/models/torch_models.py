@@ -14,7 +14,7 @@ import numpy as np
 
 from mlel.errors import HardwareUnavailableError, SchemaError, UserInputError
 from mlel.experiments.models.base import DataShape, ModelStats, Trainer
-from mlel.experiments.params import json_safe
+from mlel.experiments.params import json_safe, positive_ints
 from mlel.experiments.registry import TORCH
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,6 @@ def torch_device(device: str):
     return torch.device(device)
 
 
-def _positive_ints(name: str, value) -> tuple[int, ...]:
-    values = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (list, tuple)) else None
-    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
-        raise UserInputError(f"The {name!r} parameter must be positive integers like 100 or 100,50; got {value!r}")
-    return values
-
-
 def resolve_params(model: str, params: dict, *, epochs: int | None, batch_size: int | None) -> dict:
     """Fill in defaults and validate; raises ``UserInputError`` naming the valid keys."""
     defaults = {**MODEL_DEFAULTS[model], **COMMON_DEFAULTS}
@@ -70,7 +63,7 @@ def resolve_params(model: str, params: dict, *, epochs: int | None, batch_size: 
         out[key] = float(out[key])
     for key in ("hidden_layer_sizes", "channels"):
         if key in out:
-            out[key] = _positive_ints(key, out[key])
+            out[key] = positive_ints(key, out[key])
     if model == "cnn" and len(out["channels"]) != 2:
         raise UserInputError(f"The 'channels' parameter of the cnn must be two integers like 16,32; got {out['channels']!r}")
     return out
@@ -212,7 +205,8 @@ def load_torch_model(path: Path, device: str = "cpu"):
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a corrupt file
-        raise SchemaError(f"cannot read torch model {str(path)!r}: {exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SchemaError(f"cannot read torch model {str(path)!r} (damaged or not written by train.py): {first}") from exc
     if not isinstance(saved, dict) or saved.get("format") != FILE_FORMAT:
         raise SchemaError(f"{str(path)!r} is not an mlel torch model (format {FILE_FORMAT!r})")
     arch = saved["arch"]
