@@ -15,11 +15,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mlel.elex.metrics import ESTIMATED, RATING_COLORS, RATING_LETTERS, axis_title, metric_title
+from mlel.elex.metrics import ESTIMATED, FRACTIONS, RATING_COLORS, RATING_LETTERS, axis_title, metric_title, unit_of
 from mlel.pareto import hypervolume_2d, pareto_mask
 
 # plotly marker symbol numbers; +100 is the hollow ("-open") variant, used for estimated energy
-_SYMBOLS = (0, 1, 2, 5, 17, 3, 4, 13, 14, 6, 18, 26)
+_SYMBOLS = (0, 1, 2, 5, 17, 3, 4, 13, 14, 6, 18, 26, 7, 8, 22, 23, 24, 19, 20, 21, 25, 16, 15)
 _OPEN = 100
 _SVG_LIMIT = 3000  # above this many points, WebGL draws faster than SVG
 _TEMPLATE = "plotly_white"
@@ -159,8 +159,8 @@ def tradeoff_figure(
     layout = {
         "template": _template(), "margin": dict(l=60, r=20, t=40, b=50), "clickmode": "event",
         "legend": dict(font=dict(size=11), itemsizing="constant"), "uirevision": f"{x}|{y}",
-        "xaxis": {"title": {"text": axis_title(x_metric, use_index)}, "type": "log" if log_x else "linear"},
-        "yaxis": {"title": {"text": axis_title(y_metric, use_index)}, "type": "log" if log_y else "linear"},
+        "xaxis": {"title": {"text": axis_title(x_metric, use_index and x.endswith("_index"))}, "type": "log" if log_x else "linear"},
+        "yaxis": {"title": {"text": axis_title(y_metric, use_index and y.endswith("_index"))}, "type": "log" if log_y else "linear"},
     }
     fig = {"data": [], "layout": layout}
     xs = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
@@ -191,11 +191,18 @@ def tradeoff_figure(
     rating = pd.to_numeric(rows["compound_rating"], errors="coerce").fillna(-1).to_numpy().astype(int)
     letters = np.array([*RATING_LETTERS, "unrated"])[np.where(rating < 0, len(RATING_LETTERS), rating)]
     estimated = rows["energy_is_estimate"].fillna(False).to_numpy().astype(bool)
-    note = np.where(estimated, f" - energy {ESTIMATED}", " - energy measured")
-    hover = (
-        "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>rating %{customdata[3]}%{customdata[4]}<br>"
-        + f"{metric_title(x_metric)}: %{{x:.4g}}<br>{metric_title(y_metric)}: %{{y:.4g}}<extra></extra>"
-    )
+    how = rows["energy_provenance"].astype(str).to_numpy() if "energy_provenance" in rows else np.full(len(rows), "measured")
+    note = np.where(estimated, f" - energy {ESTIMATED}", np.char.add(" - energy measured: ", how.astype(str)))
+
+    def hover_value(metric: str, column: str, axis: str) -> str:
+        if column.endswith("_index"):
+            return f"{metric_title(metric)}: %{{{axis}:.4g}}x the reference"
+        if metric in FRACTIONS:
+            return f"{metric_title(metric)}: %{{{axis}:.2%}}"
+        return f"{metric_title(metric)}: %{{{axis}:.4g}} {unit_of(metric)}".rstrip()
+
+    hover = ("<b>%{customdata[1]}</b><br>%{customdata[2]}<br>rating %{customdata[3]}%{customdata[4]}<br>"
+             + hover_value(x_metric, x, "x") + "<br>" + hover_value(y_metric, y, "y") + "<extra></extra>")
     env_all = rows["environment"].astype(str).to_numpy()
     run_ids, models = rows["run_id"].astype(str).to_numpy(), rows["model"].astype(str).to_numpy()
     for i, env in enumerate(sorted(set(env_all))):
@@ -219,6 +226,10 @@ def tradeoff_figure(
         fig["data"].append(dict(type="scatter", x=[None], y=[None], mode="markers", name=letter, legendgroup="rating",
                                 legendgrouptitle=dict(text="Compound rating (colour)"),
                                 marker=dict(symbol="square", size=12, color=color), hoverinfo="skip"))
+    if (~estimated).any():
+        fig["data"].append(dict(type="scatter", x=[None], y=[None], mode="markers",
+                                name="filled: energy measured (counter or sampled power)",
+                                marker=dict(symbol="circle", size=11, color="#333"), hoverinfo="skip"))
     if estimated.any():
         fig["data"].append(dict(type="scatter", x=[None], y=[None], mode="markers", name=f"hollow: energy {ESTIMATED}",
                                 marker=dict(symbol="circle-open", size=11, color="#333"), hoverinfo="skip"))
@@ -279,53 +290,67 @@ def rating_counts_figure(df: pd.DataFrame) -> dict:
     return {"data": data, "layout": layout}
 
 
-def trace_figure(traces: Sequence[dict]) -> dict:
+def trace_figure(traces: Sequence[dict], empty_message: str = "No power trace in this log (MLEE logs keep summary statistics only)") -> dict:
     """Power over time, one line per meter; ``traces`` items: ``{"meter", "elapsed_s", "power_w", "estimated"}``.
 
     Estimated meters are dashed and named "(estimated)". A figure dict (see ``tradeoff_figure``): it is
     part of the click that shows one experiment, which has 100 ms in all.
     """
+    # the legend below the plot: above it, the mode bar's icons sat on its text
     layout = dict(template=_template(), margin=dict(l=60, r=20, t=30, b=50), showlegend=True,
-                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                  legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
                   xaxis=dict(title=dict(text="Elapsed time [s]")),
                   yaxis=dict(title=dict(text="Power [W]"), rangemode="tozero"))
     if not traces:
-        layout["annotations"] = [dict(text="No power trace in this log (MLEE logs keep summary statistics only)",
-                                      showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)]
+        layout["annotations"] = [dict(text=empty_message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)]
+        layout["xaxis"]["showticklabels"] = layout["yaxis"]["showticklabels"] = False
     data = []
     for t in traces:
         estimated = bool(t.get("estimated"))
+        meter = str(t["meter"])
+        # "estimate:cpu (estimated)" said it twice: "CPU (estimated)"
+        part = meter.split(":", 1)[1].upper() if meter.startswith("estimate:") else meter
+        name = f"{part} {ESTIMATED}" if estimated else meter
         data.append(dict(
-            type="scatter", x=list(t["elapsed_s"]), y=list(t["power_w"]), mode="lines",
-            name=f"{t['meter']} {ESTIMATED}" if estimated else t["meter"],
+            type="scatter", x=list(t["elapsed_s"]), y=list(t["power_w"]), mode="lines", name=name,
             line=dict(dash="dash" if estimated else "solid", width=2),
             hovertemplate="%{x:.1f} s: %{y:.1f} W<extra>" + str(t["meter"]) + "</extra>",
         ))
     return {"data": data, "layout": layout}
 
 
-def hardware_summary(df: pd.DataFrame, energy: str = "energy_j") -> pd.DataFrame:
-    """Per environment and thread count: mean power, time and energy (and how many runs)."""
-    group = df.assign(threads=df["threads"].fillna(0)).groupby(["environment", "threads"], dropna=False)
-    out = group.agg(runs=("run_id", "size"), power_mean_w=("power_mean_w", "mean"), time_s=("time_s", "mean"),
-                    energy=(energy, "mean"), estimated=("energy_is_estimate", "any")).reset_index()
-    return out.rename(columns={"energy": energy}).sort_values(energy, kind="stable").reset_index(drop=True)
+def hardware_summary(df: pd.DataFrame, energy: str = "energy_j", time: str = "time_s") -> pd.DataFrame:
+    """Per environment and thread count: mean power, time and energy (and how many runs). For inference
+    pass the per-sample columns: the whole window's time is what the run was told to last."""
+    df = df.assign(threads=df["threads"].fillna(0))
+    if "energy_provenance" not in df:
+        df = df.assign(energy_provenance=np.where(df["energy_is_estimate"].fillna(False).astype(bool), "estimate", "measured"))
+    group = df.groupby(["environment", "threads"], dropna=False)
+    out = group.agg(runs=("run_id", "size"), power_mean_w=("power_mean_w", "mean"), time=(time, "mean"),
+                    energy=(energy, "mean"), estimated=("energy_is_estimate", "any"),
+                    provenance=("energy_provenance", lambda p: ", ".join(sorted(set(map(str, p)))))).reset_index()
+    return out.rename(columns={"energy": energy, "time": time}).sort_values(energy, kind="stable").reset_index(drop=True)
 
 
-def hardware_figure(summary: pd.DataFrame, energy: str = "energy_j") -> go.Figure:
+def hardware_figure(summary: pd.DataFrame, energy: str = "energy_j", time: str = "time_s",
+                    empty_message: str = "No runs of this model and data set in the selection") -> go.Figure:
     """Side by side: mean power [W], time [s] and energy [J] per environment (hatched = estimated)."""
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=("Mean power [W]", "Time [s]", f"{metric_title(energy)} [J]"))
+                        subplot_titles=("Mean power [W]", f"{metric_title(time)} [s]", f"{metric_title(energy)} [J]"))
     fig.update_layout(template=_TEMPLATE, showlegend=False, margin=dict(l=10, r=20, t=30, b=40),
                       height=max(260, 80 + 40 * len(summary)))
     if summary.empty:
+        fig.add_annotation(text=empty_message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False)
         return fig
     labels = [
-        f"{env} ({int(th)} thr.)" + (f" {ESTIMATED}" if est else "") if th else env + (f" {ESTIMATED}" if est else "")
+        # the environment names the threads already where it knows them ("AMD EPYC (2 threads) - ...")
+        (f"{env} ({int(th)} thr.)" if th and "thread" not in str(env) else str(env)) + (f" {ESTIMATED}" if est else "")
         for env, th, est in zip(summary["environment"], summary["threads"], summary["estimated"])
     ]
     patterns = ["/" if e else "" for e in summary["estimated"]]
-    for col, (column, color) in enumerate((("power_mean_w", "#4C78A8"), ("time_s", "#72B7B2"), (energy, "#F58518")), start=1):
+    for col, (column, color) in enumerate((("power_mean_w", "#4C78A8"), (time, "#72B7B2"), (energy, "#F58518")), start=1):
         fig.add_trace(go.Bar(y=labels, x=summary[column], orientation="h", marker_color=color,
                              marker_pattern_shape=patterns, hovertemplate="%{y}: %{x:.4g}<extra></extra>"),
                       row=1, col=col)
@@ -375,9 +400,17 @@ def scaling_figure(df: pd.DataFrame, energy: str = "energy_j", accuracy: str = "
             a, b = fit
             fits.append({"model": model, "metric": metric, "a": a, "exponent": b, "estimated": bool(est.any())})
             grid = np.geomspace(np.nanmin(xs[xs > 0]), np.nanmax(xs), 30)
-            fig.add_trace(go.Scatter(x=grid, y=a * grid ** b, mode="lines", legendgroup=model, showlegend=False,
+            line = a * grid ** b
+            if metric == accuracy:  # a power law rises without bound; an accuracy stops at 1
+                grid, line = grid[line <= 1.0], line[line <= 1.0]
+            fig.add_trace(go.Scatter(x=grid, y=line, mode="lines", legendgroup=model, showlegend=False,
                                      line=dict(color=color, dash="dash" if est.any() else "solid", width=1.5),
                                      hovertemplate=f"{model} fit: y = {a:.3g} x^{b:.2f}<extra></extra>"), row=1, col=col)
+    if df.empty:
+        for col in (1, 2):
+            fig.add_annotation(text="No synthetic-data series in this selection", showarrow=False, row=1, col=col,
+                               xref="x domain" if col == 1 else "x2 domain", yref="y domain" if col == 1 else "y2 domain",
+                               x=0.5, y=0.5)
     return fig, pd.DataFrame(fits, columns=["model", "metric", "a", "exponent", "estimated"])
 
 
@@ -409,6 +442,11 @@ def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_
     finite = np.all(np.isfinite(values), axis=1)
     hv = go.Figure()
     hv.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50))
+    if runs.empty:
+        for figure in (scatter, hv):
+            figure.add_annotation(text="No search chosen", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+            figure.update_xaxes(showticklabels=False)
+            figure.update_yaxes(showticklabels=False)
     hv.update_xaxes(title="Evaluation [count]")
     hv.update_yaxes(title="Hypervolume (normalised)")
     if finite.any():

@@ -70,6 +70,7 @@ SCALING_FITS = "scaling-fits"
 
 # trade-off search
 SEARCH_ID = "search-id"
+SEARCH_NOTE = "search-note"
 SEARCH_GRAPH = "search-graph"
 SEARCH_HYPERVOLUME = "search-hypervolume"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from mlel.labels.data import format_energy_j, format_time_s
 from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
 
 # column -> (title, unit); unit "" for counts and fractions shown as such
@@ -37,8 +38,15 @@ def metric_title(metric: str) -> str:
     return METRIC_DISPLAY.get(metric, (metric.replace("_", " ").capitalize(), ""))[0]
 
 
+def unit_of(metric: str) -> str:
+    """The unit as shown after a number ("J", "s", ...); "" for fractions and counts."""
+    unit = METRIC_DISPLAY.get(metric, ("", ""))[1]
+    return "" if unit in ("", "count") else unit
+
+
 def axis_title(metric: str, use_index: bool) -> str:
-    """Axis title with its unit; an index is relative to the reference model, hence no unit."""
+    """Axis title with its unit; an index is relative to the reference model, hence no unit. Pass
+    ``use_index`` only for a column that is an index: a metric without one is plotted as its value."""
     title, unit = METRIC_DISPLAY.get(metric, (metric.replace("_", " ").capitalize(), ""))
     if use_index:
         return f"{title}: index (x reference; higher is better)"
@@ -53,7 +61,11 @@ def format_value(metric: str, value) -> str:
         return "n/a"
     value = float(value)
     unit = METRIC_DISPLAY.get(metric, ("", ""))[1]
-    if unit in {"J", "s", "W", "g"}:
+    if unit == "J":  # as on the label: kWh from 0.1 kWh, hours and minutes rather than "132 ks"
+        return format_energy_j(value)
+    if unit == "s":
+        return format_time_s(value)
+    if unit in {"W", "g"}:
         return _si(value, unit)
     if unit == "bytes":
         return _si(value, "B", binary_words=False)

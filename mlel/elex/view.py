@@ -55,7 +55,7 @@ def plotted_column(df: pd.DataFrame, metric: str, use_index: bool) -> str:
 
 # slider positions are log10 of the index: 0.01x .. 100x the reference fits on one slider
 def boundaries_to_slider(values: Sequence[float]) -> list[float]:
-    return sorted(round(math.log10(max(float(v), 1e-12)), 3) for v in values)
+    return sorted(round(math.log10(max(float(v), 1e-12)), 4) for v in values)
 
 
 def slider_to_boundaries(positions: Sequence[float]) -> list[float]:
@@ -63,9 +63,21 @@ def slider_to_boundaries(positions: Sequence[float]) -> list[float]:
 
 
 def slider_range(positions: Sequence[float]) -> tuple[float, float]:
-    lo = min(-1.0, math.floor(min(positions, default=0) * 2) / 2)
-    hi = max(1.0, math.ceil(max(positions, default=0) * 2) / 2)
-    return lo, hi
+    """The slider's ends (log10 of the index): at least 0.1x..10x around boundaries that span half a
+    decade or more; zoomed in around narrow ones (accuracy indices of 0.99..1.02 would sit on one
+    spot of a 0.1x..10x slider), always with the reference's 1x inside."""
+    low, high = min(min(positions, default=0), 0.0), max(max(positions, default=0), 0.0)
+    if high - low >= 0.5:
+        return min(-1.0, math.floor(low * 2) / 2), max(1.0, math.ceil(high * 2) / 2)
+    pad = max(0.5 * (high - low), 0.005)
+    return round(low - pad, 4), round(high + pad, 4)
+
+
+def slider_marks(low: float, high: float) -> dict[float, str]:
+    """Marks in "x the reference": whole decades on a wide slider, the ends and 1x on a narrow one."""
+    if high - low >= 1.0:
+        return {p: f"{10 ** p:g}x" for p in range(math.ceil(low), math.floor(high) + 1)}
+    return {low: f"{10 ** low:.3g}x", 0: "1x", high: f"{10 ** high:.3g}x"}
 
 
 def settings_from_controls(task: str, reference: str | None, mode: str, weight_values, weight_ids,

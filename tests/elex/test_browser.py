@@ -97,7 +97,7 @@ def test_filter_axes_click_and_downloads(dash_duo, demo_logs):
     assert "Energy per sample" in metrics and ESTIMATED in metrics and "estimated: CPU" in metrics
     trace = wait_until(lambda: dash_duo.driver.execute_script(
         "return document.querySelector('#experiment-trace .js-plotly-plot').data.map(t => t.name)"), what="trace")
-    assert trace == [f"estimate:cpu {ESTIMATED}"]
+    assert trace == [f"CPU {ESTIMATED}"]
 
     # downloads: summary JSON and the label as PDF
     click(dash_duo, "#experiment-download-summary")

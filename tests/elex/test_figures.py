@@ -130,7 +130,7 @@ def test_trace_figure_dashes_estimates():
         {"meter": "nvml:0", "elapsed_s": [0, 1, 2], "power_w": [50, 60, 55], "estimated": False},
         {"meter": "estimate:cpu", "elapsed_s": [0, 1, 2], "power_w": [20, 21, 22], "estimated": True},
     ]))
-    assert [t.name for t in fig.data] == ["nvml:0", f"estimate:cpu {ESTIMATED}"]
+    assert [t.name for t in fig.data] == ["nvml:0", f"CPU {ESTIMATED}"]
     assert fig.data[1].line.dash == "dash" and fig.data[0].line.dash == "solid"
     assert fig.layout.yaxis.title.text == "Power [W]"
     assert "No power trace" in go.Figure(figures.trace_figure([])).layout.annotations[0].text
@@ -206,3 +206,80 @@ def test_search_scatter_puts_energy_on_a_log_axis_when_it_can():
     runs.loc[0, "energy_j"] = 0.0  # a zero cannot sit on a log axis
     scatter, _ = search_figures(runs, "energy_j", "accuracy", False, True)
     assert scatter.layout.xaxis.type == "linear"
+
+
+def test_index_mode_titles_only_index_columns_and_hover_names_units():
+    df = HAND.assign(power_mean_w=[20.0, 21.0, 22.0, 28.0, 21.0, 25.0], accuracy_index=HAND["accuracy"] / 0.9)
+    fig = _scatter(df, "power_mean_w", "accuracy_index", use_index=True, x_metric="power_mean_w", y_metric="accuracy")
+    # mean power has no index: it is plotted (and titled) as watts, with the unit
+    assert fig.layout.xaxis.title.text == "Mean power [W]"
+    assert fig.layout.yaxis.title.text.startswith("Accuracy: index")
+    hover = [t for t in fig.data if t.customdata is not None][0].hovertemplate
+    assert "Mean power: %{x:.4g} W" in hover and "Accuracy: %{y:.4g}x the reference" in hover
+    plain = [t for t in _scatter(HAND, "energy_j", "accuracy").data if t.customdata is not None][0].hovertemplate
+    assert "Energy: %{x:.4g} J" in plain and "Accuracy: %{y:.2%}" in plain
+
+
+def test_every_environment_gets_its_own_symbol_and_both_marker_kinds_are_explained():
+    envs = [f"env{i:02d}" for i in range(20)]
+    df = _table([(f"r{i}", "m", env, 0, i % 2 == 0, 1.0 + i, 0.5 + i / 100) for i, env in enumerate(envs)])
+    fig = _scatter(df, "energy_j", "accuracy")
+    points = [t for t in fig.data if t.customdata is not None]
+    symbols = {t.name.replace(f" {ESTIMATED}", ""): int(t.marker.symbol) % 100 for t in points}
+    assert len(symbols) == 20 and len(set(symbols.values())) == 20
+    names = [t.name for t in fig.data]
+    assert "filled: energy measured (counter or sampled power)" in names and f"hollow: energy {ESTIMATED}" in names
+    notes = {str(row[4]) for t in points for row in t.customdata}
+    assert notes == {f" - energy {ESTIMATED}", " - energy measured: measured"}  # no energy_provenance column here
+    df = df.assign(energy_provenance=np.where(df["energy_is_estimate"], "estimate", "hardware counter"))
+    notes = {str(row[4]) for t in _scatter(df, "energy_j", "accuracy").data if t.customdata is not None for row in t.customdata}
+    assert " - energy measured: hardware counter" in notes
+
+
+def test_values_read_as_on_the_label():
+    assert format_value("time_s", 132_000.0) == "36.7 h"
+    assert format_value("time_s", 1660.0) == "27.7 min"
+    assert format_value("energy_j", 27.8e6) == "7.72 kWh"
+    assert format_value("energy_j", 1500.0) == "1.50 kJ"
+
+
+def test_inference_hardware_comparison_uses_per_sample_time_and_names_threads_once():
+    runs = pd.DataFrame({
+        "run_id": ["1", "2"], "environment": ["AMD EPYC (2 threads) - scikit-learn 1.9.1", "gpu box"], "threads": [2, 4],
+        "power_mean_w": [30.0, 300.0], "time_s": [1.0, 1.0], "time_per_sample_s": [2e-5, 1e-6],
+        "energy_per_sample_j": [6e-4, 3e-4], "energy_is_estimate": [True, False],
+    })
+    table = figures.hardware_summary(runs, "energy_per_sample_j", "time_per_sample_s")
+    fig = figures.hardware_figure(table, "energy_per_sample_j", "time_per_sample_s")
+    assert [a.text for a in fig.layout.annotations][:3] == ["Mean power [W]", "Time per sample [s]", "Energy per sample [J]"]
+    assert list(fig.data[1].x) == [1e-6, 2e-5]
+    assert table["provenance"].tolist() == ["measured", "estimate"]
+    assert list(fig.data[0].y) == ["gpu box (4 thr.)", f"AMD EPYC (2 threads) - scikit-learn 1.9.1 {ESTIMATED}"]
+    empty = figures.hardware_figure(table.iloc[0:0], empty_message="nothing here")
+    assert "nothing here" in [a.text for a in empty.layout.annotations]
+
+
+def test_accuracy_fits_stop_at_one_and_empty_views_say_so(small_table):
+    n = np.array([100.0, 300.0, 1000.0, 3000.0])
+    runs = pd.DataFrame({"model": "m", "n_train_samples": n, "energy_j": n / 100, "accuracy": [0.6, 0.8, 0.95, 0.99],
+                         "energy_is_estimate": True})
+    fig, fits = figures.scaling_figure(runs)
+    line = [t for t in fig.data if t.mode == "lines" and t.xaxis == "x2"][0]
+    assert max(line.y) <= 1.0 and len(line.y) > 0
+    empty, _ = figures.scaling_figure(runs.iloc[0:0])
+    assert len(empty.layout.annotations) == 4  # two subplot titles, two "no series" notes
+    scatter, hv = figures.search_figures(small_table.iloc[0:0].assign(search_id=""), "energy_j", "accuracy", False, True)
+    assert "No search chosen" in [a.text for a in scatter.layout.annotations]
+    assert "No search chosen" in [a.text for a in hv.layout.annotations]
+
+
+def test_narrow_boundaries_get_a_zoomed_slider_wide_ones_whole_decades():
+    from mlel.elex.view import boundaries_to_slider, slider_marks, slider_range
+
+    narrow = boundaries_to_slider([1.018, 1.0025, 1.0, 0.99])
+    low, high = slider_range(narrow)
+    assert low < min(narrow) and max(narrow) < high and high - low < 0.05  # 0.99x..1.02x spread over the slider
+    assert list(slider_marks(low, high).values())[1] == "1x"
+    wide = boundaries_to_slider([20.0, 2.0, 1.0, 0.5])
+    assert slider_range(wide) == (-1.0, 1.5)
+    assert slider_marks(-1.0, 1.5) == {-1: "0.1x", 0: "1x", 1: "10x"}

@@ -46,3 +46,20 @@ def test_mlee_logs_rate_plot_and_label(mlee_client):
     assert shown[ids.EXPERIMENT_LABEL]["src"].startswith("data:image/png;base64,")
     assert "measured (sampled power): GPU (NVML)" in str(shown[ids.EXPERIMENT_METRICS]["children"])
     assert "No power trace" in shown[ids.EXPERIMENT_TRACE]["figure"]["layout"]["annotations"][0]["text"]
+
+
+def test_experiment_view_waits_for_a_run_and_search_view_says_why_it_is_empty(mlee_client):
+    client = mlee_client
+    client.values[(ids.STORE_SELECTED, "data")] = None
+    _, answer = client.post("experiment-label.src", f"{ids.STORE_SELECTED}.data")
+    shown = answer["response"]
+    assert shown[ids.EXPERIMENT_LABEL]["style"] == {"display": "none"}  # no broken image before a click
+    assert shown[ids.EXPERIMENT_LABEL_PDF]["disabled"] and shown[ids.EXPERIMENT_DOWNLOAD_SUMMARY]["disabled"]
+    assert "No run chosen yet" in shown[ids.EXPERIMENT_TRACE]["figure"]["layout"]["annotations"][0]["text"]
+    client.values[(ids.STORE_SELECTED, "data")] = "not-a-run"
+    _, answer = client.post("experiment-label.src", f"{ids.STORE_SELECTED}.data")
+    assert "is not among the rated infer runs" in str(answer["response"][ids.EXPERIMENT_TITLE]["children"])
+
+    _, answer = client.post("search-id.options", f"{ids.FILTER_TASK}.value")
+    assert answer["response"][ids.SEARCH_ID]["options"] == []
+    assert "No trade-off search in these results" in answer["response"][ids.SEARCH_NOTE]["children"]

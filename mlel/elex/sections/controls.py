@@ -14,7 +14,7 @@ from mlel.elex.metrics import axis_title, metric_title
 from mlel.elex.rating import MODES, DEFAULT_MODE, default_reference, read_settings_file, settings_file
 from mlel.elex.sections.common import rated_view
 from mlel.elex.view import (
-    axis_choices, boundaries_to_slider, default_axes, rated_metrics, settings_from_controls, slider_range,
+    axis_choices, boundaries_to_slider, default_axes, rated_metrics, settings_from_controls, slider_marks, slider_range,
 )
 from mlel.errors import MlelError
 from mlel.ratings import DEFAULT_WEIGHTS, compute_boundaries
@@ -59,7 +59,8 @@ def layout(data: ResultsData) -> html.Div:
     rating = dbc.Card([
         dbc.CardHeader("Rating"),
         dbc.CardBody([
-            _label("Reference model (index = 1)"), dcc.Dropdown(id=ids.RATING_REFERENCE, clearable=False),
+            _label("Reference model (index = 1); where it did not run, each environment's most common model"),
+            dcc.Dropdown(id=ids.RATING_REFERENCE, clearable=False),
             _label("Compound rating"),
             dcc.Dropdown(id=ids.RATING_MODE, options=list(MODES), value=DEFAULT_MODE, clearable=False),
             dbc.Accordion([
@@ -86,15 +87,15 @@ def rating_widgets(task: str, weights: dict, boundaries: dict) -> list:
     for metric in rated_metrics(task):
         positions = boundaries_to_slider(boundaries.get(metric, [2.0, 1.5, 1.0, 0.5]))
         lo, hi = slider_range(positions)
-        marks = {p: f"{10 ** p:g}x" for p in range(int(lo), int(hi) + 1)}
+        marks = slider_marks(lo, hi)
         rows.append(html.Div([
             html.Div(metric_title(metric), className="fw-semibold mt-2"),
             _label("weight"),
             dcc.Slider(id=ids.weight(metric), min=0, max=1, step=0.05, value=float(weights.get(metric, 0.0)),
                        marks={0: "0", 0.5: "0.5", 1: "1"}, tooltip={"placement": "bottom"}),
             _label("boundaries E|D|C|B|A (index, log scale)"),
-            dcc.RangeSlider(id=ids.boundary(metric), min=lo, max=hi, step=0.01, value=positions, marks=marks,
-                            pushable=False, allowCross=False),
+            dcc.RangeSlider(id=ids.boundary(metric), min=lo, max=hi, step=round((hi - lo) / 400, 5), value=positions,
+                            marks=marks, pushable=False, allowCross=False),
         ], className="elex-metric-slider"))
     return rows
 
@@ -158,6 +159,25 @@ def register(app, data: ResultsData) -> None:
             return [no_update] * len(bound_ids), str(exc)
         return ([boundaries_to_slider(computed[i["metric"]]) for i in bound_ids],
                 f"boundaries from the 80/60/40/20 % quantiles of {len(shown):,} runs")
+
+    @app.callback(
+        Output({"type": ids.BOUNDARY, "metric": ALL}, "min"), Output({"type": ids.BOUNDARY, "metric": ALL}, "max"),
+        Output({"type": ids.BOUNDARY, "metric": ALL}, "marks"), Output({"type": ids.BOUNDARY, "metric": ALL}, "step"),
+        Input({"type": ids.BOUNDARY, "metric": ALL}, "value"),
+        State({"type": ids.BOUNDARY, "metric": ALL}, "min"), State({"type": ids.BOUNDARY, "metric": ALL}, "max"),
+        prevent_initial_call=True,
+    )
+    def widen_sliders(values, lows, highs):
+        """Boundaries set from quantiles or a file may lie beyond a slider's ends: widen it (never narrow
+        it, which would move the handles under the user's pointer)."""
+        out = [[no_update] * len(values) for _ in range(4)]
+        for i, (value, low, high) in enumerate(zip(values, lows, highs)):
+            if not value or (low is not None and high is not None and low <= min(value) and max(value) <= high):
+                continue
+            new_low, new_high = slider_range([*value, low if low is not None else 0.0, high if high is not None else 0.0])
+            out[0][i], out[1][i], out[2][i] = new_low, new_high, slider_marks(new_low, new_high)
+            out[3][i] = round((new_high - new_low) / 400, 5)
+        return out
 
     @app.callback(
         Output(ids.SETTINGS_DOWNLOAD, "data"),

@@ -24,25 +24,33 @@ from mlel.measurement.provenance import Provenance
 log = logging.getLogger(__name__)
 
 
+HIDDEN = {"display": "none"}
+# summary download: where the server keeps the file is none of the reader's business
+PRIVATE_COLUMNS = ("path",)
+
+
 def layout() -> html.Div:
     empty = html.Div("Click a point in the trade-off plot to see one experiment here.", className="elex-small")
     return dbc.Card(dbc.CardBody([
         html.H5(id=ids.EXPERIMENT_TITLE, children=empty),
         dbc.Row([
             dbc.Col([
-                html.Img(id=ids.EXPERIMENT_LABEL, className="elex-label-img", alt="energy label"),
+                # hidden and disabled until a run is chosen: an empty image shows its alt text
+                html.Img(id=ids.EXPERIMENT_LABEL, className="elex-label-img", alt="energy label", style=HIDDEN),
                 html.Div([
-                    dbc.Button("Label (PDF)", id=ids.EXPERIMENT_LABEL_PDF, size="sm", color="primary", className="me-1"),
+                    dbc.Button("Label (PDF)", id=ids.EXPERIMENT_LABEL_PDF, size="sm", color="primary", className="me-1",
+                               disabled=True),
                     dbc.Button("Summary (JSON)", id=ids.EXPERIMENT_DOWNLOAD_SUMMARY, size="sm", color="secondary",
-                               outline=True, className="me-1"),
-                    dbc.Button("Merged log", id=ids.EXPERIMENT_DOWNLOAD_LOG, size="sm", color="secondary", outline=True),
+                               outline=True, className="me-1", disabled=True),
+                    dbc.Button("Merged log", id=ids.EXPERIMENT_DOWNLOAD_LOG, size="sm", color="secondary", outline=True,
+                               disabled=True),
                 ], className="mt-2"),
                 dcc.Download(id=ids.EXPERIMENT_DOWNLOAD),
             ], lg=5),
             dbc.Col([
                 html.Div(id=ids.EXPERIMENT_METRICS),
                 html.H6("Power draw over time", className="mt-3"),
-                dcc.Graph(id=ids.EXPERIMENT_TRACE, style={"height": "300px"}, config={"displaylogo": False}),
+                dcc.Graph(id=ids.EXPERIMENT_TRACE, style={"height": "330px"}, config={"displaylogo": False}),
             ], lg=7),
         ]),
     ]))
@@ -94,6 +102,8 @@ def summary(row: pd.Series) -> dict:
     """The row as plain JSON (NaN -> null), for the summary download."""
     out = {}
     for key, value in row.items():
+        if key in PRIVATE_COLUMNS:
+            continue
         if isinstance(value, (np.integer,)):
             value = int(value)
         elif isinstance(value, (float, np.floating)):
@@ -127,6 +137,10 @@ def register(app, data: ResultsData) -> None:
 
     @app.callback(
         output=dict(title=Output(ids.EXPERIMENT_TITLE, "children"), label=Output(ids.EXPERIMENT_LABEL, "src"),
+                    label_style=Output(ids.EXPERIMENT_LABEL, "style"),
+                    no_pdf=Output(ids.EXPERIMENT_LABEL_PDF, "disabled"),
+                    no_summary=Output(ids.EXPERIMENT_DOWNLOAD_SUMMARY, "disabled"),
+                    no_log=Output(ids.EXPERIMENT_DOWNLOAD_LOG, "disabled"),
                     metrics=Output(ids.EXPERIMENT_METRICS, "children"), trace=Output(ids.EXPERIMENT_TRACE, "figure")),
         inputs=dict(run_id=Input(ids.STORE_SELECTED, "data"), task=Input(ids.FILTER_TASK, "value"),
                     uploads=Input(ids.STORE_UPLOADS, "data"), **RATING_INPUTS),
@@ -138,8 +152,9 @@ def register(app, data: ResultsData) -> None:
         if row is None:
             text = "Click a point in the trade-off plot to see one experiment here." if not run_id else \
                 f"Run {run_id} is not among the rated {task} runs."
-            return dict(title=html.Div(text, className="elex-small"), label=None, metrics=None,
-                        trace=figures.trace_figure([]))
+            return dict(title=html.Div(text, className="elex-small"), label=None, label_style=HIDDEN, no_pdf=True,
+                        no_summary=True, no_log=True, metrics=None,
+                        trace=figures.trace_figure([], empty_message="No run chosen yet"))
         try:
             png = data.label(label_data_from_row(row), "png")
             src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -150,8 +165,10 @@ def register(app, data: ResultsData) -> None:
                                                   className="text-muted")]
         if row.get("energy_is_estimate"):
             title.append(dbc.Badge(f"energy {ESTIMATED}", color="warning", className="ms-2"))
-        return dict(title=title, label=src, metrics=metrics_table(row, task),
-                    trace=figures.trace_figure(trace_items(merged_log(row, uploads))))
+        record = merged_log(row, uploads)
+        return dict(title=title, label=src, label_style={} if src else HIDDEN, no_pdf=src is None, no_summary=False,
+                    no_log=record is None, metrics=metrics_table(row, task),
+                    trace=figures.trace_figure(trace_items(record)))
 
     def merged_log(row, uploads) -> dict | None:
         for upload in uploads_from_store(uploads):

@@ -7,7 +7,7 @@ from dash import Input, Output, State, dcc, html
 
 from mlel.elex import figures, ids
 from mlel.elex.data import ResultsData
-from mlel.elex.metrics import ESTIMATED, format_value
+from mlel.elex.metrics import ESTIMATED, format_value, metric_title
 from mlel.elex.sections.common import FILTER_INPUTS, filtered_values
 
 
@@ -38,7 +38,10 @@ def register(app, data: ResultsData) -> None:
         models = list(spread.index)
         if chosen_model not in models:
             chosen_model = models[0] if models else None
-        datasets = sorted(runs.loc[runs["model"] == chosen_model, "dataset"].unique()) if chosen_model else []
+        mine = runs.loc[runs["model"] == chosen_model] if chosen_model else runs.iloc[0:0]
+        # data sets where the model ran in most environments first: the default is a real comparison
+        spread_ds = mine.groupby("dataset")["environment"].nunique()
+        datasets = sorted(spread_ds.index, key=lambda d: (-spread_ds[d], d))
         if chosen_dataset not in datasets:
             chosen_dataset = datasets[0] if datasets else None
         return models, chosen_model, datasets, chosen_dataset
@@ -49,16 +52,20 @@ def register(app, data: ResultsData) -> None:
                     chosen_dataset=Input(ids.HARDWARE_DATASET, "value")),
     )
     def compare(task, model, backend, environment, dataset, uploads, chosen_model, chosen_dataset):
-        runs = filtered_values(data, task, model, backend, environment, dataset, uploads)
-        runs = runs[(runs["model"] == chosen_model) & (runs["dataset"] == chosen_dataset)]
-        energy = "energy_per_sample_j" if task == "infer" else "energy_j"
-        table = figures.hardware_summary(runs, energy)
+        everything = filtered_values(data, task, model, backend, environment, dataset, uploads)
+        runs = everything[(everything["model"] == chosen_model) & (everything["dataset"] == chosen_dataset)]
+        energy, time = ("energy_per_sample_j", "time_per_sample_s") if task == "infer" else ("energy_j", "time_s")
+        table = figures.hardware_summary(runs, energy, time)
+        if everything.empty:
+            message = "No runs match these filters: clear one of them in the sidebar."
+            return figures.hardware_figure(table, energy, time, empty_message=message), html.Div(message, className="elex-small")
         rows = [html.Tr([
             html.Td([r.environment] + ([html.Span(f" {ESTIMATED}", className="elex-estimated")] if r.estimated else [])),
             html.Td("" if not r.threads else int(r.threads)), html.Td(int(r.runs)),
-            html.Td(format_value("power_mean_w", r.power_mean_w)), html.Td(format_value("time_s", r.time_s)),
+            html.Td(format_value("power_mean_w", r.power_mean_w)), html.Td(format_value(time, getattr(r, time))),
             html.Td(format_value(energy, getattr(r, energy))),
+            html.Td(r.provenance, className="elex-estimated" if r.estimated else ""),
         ]) for r in table.itertuples(index=False)]
-        head = html.Thead(html.Tr([html.Th(h) for h in ("Environment", "Threads", "Runs", "Mean power", "Time",
-                                                         "Energy per sample" if task == "infer" else "Energy")]))
-        return figures.hardware_figure(table, energy), dbc.Table([head, html.Tbody(rows)], size="sm", hover=True)
+        head = html.Thead(html.Tr([html.Th(h) for h in ("Environment", "Threads", "Runs", "Mean power", metric_title(time),
+                                                         metric_title(energy), "Energy obtained by")]))
+        return figures.hardware_figure(table, energy, time), dbc.Table([head, html.Tbody(rows)], size="sm", hover=True)

@@ -8,8 +8,9 @@ from dash import Output, dcc, html
 
 from mlel.elex import figures, ids
 from mlel.elex.data import ResultsData
-from mlel.elex.metrics import ESTIMATED
+from mlel.elex.metrics import ESTIMATED, metric_title
 from mlel.elex.sections.common import FILTER_INPUTS, filtered_values
+from mlel.elex.sections.search import TASK_WORDS
 
 SCALING_PREFIX = "synthetic"
 
@@ -17,7 +18,8 @@ SCALING_PREFIX = "synthetic"
 def layout() -> html.Div:
     return dbc.Card(dbc.CardBody([
         html.P("Runs on synthetic data of growing size: each line is a fitted power law y = a·n^b "
-               "(straight on log-log axes).", className="elex-small"),
+               "(straight on log-log axes). These series are their own data sets: the sidebar's data set filter "
+               "does not apply here.", className="elex-small"),
         dcc.Graph(id=ids.SCALING_GRAPH, style={"height": "460px"}, config={"displaylogo": False}),
         html.Div(id=ids.SCALING_FITS),
     ]))
@@ -34,8 +36,9 @@ def register(app, data: ResultsData) -> None:
             runs = runs.assign(model=runs["model"].astype(str) + " / " + runs["backend"].astype(str))
         figure, fits = figures.scaling_figure(runs, energy)
         if fits.empty:
-            return figure, html.Div("No synthetic-data series with at least two sizes in this selection.", className="elex-small")
-        rows = [html.Tr([html.Td(f.model), html.Td(f.metric + (f" {ESTIMATED}" if f.estimated else "")),
+            return figure, html.Div(f"No synthetic-data series of {TASK_WORDS[task]} runs with at least two sizes in "
+                                    "this selection.", className="elex-small")
+        rows = [html.Tr([html.Td(f.model), html.Td(metric_title(f.metric) + (f" {ESTIMATED}" if f.estimated else "")),
                          html.Td(f"{f.a:.3g}"), html.Td(f"{f.exponent:.2f}")]) for f in fits.itertuples(index=False)]
         head = html.Thead(html.Tr([html.Th("Model"), html.Th("Metric"), html.Th("a"), html.Th("exponent b")]))
         return figure, dbc.Table([head, html.Tbody(rows)], size="sm", hover=True)

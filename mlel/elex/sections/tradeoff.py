@@ -10,7 +10,7 @@ from dash import Input, Output, dcc, html
 from mlel.elex import figures, ids
 from mlel.elex.data import ResultsData
 from mlel.elex.metrics import ESTIMATED, RATING_COLORS, RATING_LETTERS, format_value, metric_title
-from mlel.elex.sections.common import FILTER_INPUTS, RATING_INPUTS, rated_view
+from mlel.elex.sections.common import FILTER_INPUTS, RATING_INPUTS, filtered_values, rated_view
 from mlel.elex.view import higher_is_better, plotted_column
 
 MAX_POINTS = 4000
@@ -53,13 +53,16 @@ def pareto_list(front: pd.DataFrame, x: str, y: str, x_metric: str, y_metric: st
     def shown(metric, column, value):
         return f"{value:.3g}x" if use_index and column.endswith("_index") else format_value(metric, value)
 
-    header = html.Thead(html.Tr([html.Th("Rating"), html.Th("Model"), html.Th("Environment"), html.Th("Data set"),
-                                 html.Th(metric_title(x_metric)), html.Th(metric_title(y_metric))]))
+    # the two plotted values next to the model, the long environment name last: a narrow card shows what matters
+    header = html.Thead(html.Tr([html.Th("Rating"), html.Th("Model"), html.Th(metric_title(x_metric)),
+                                 html.Th(metric_title(y_metric)), html.Th("Data set"), html.Th("Environment")]))
     rows = [
         html.Tr([
             html.Td(rating_badge(r.compound_rating)), html.Td(r.model),
-            html.Td([r.environment] + ([html.Span(f" {ESTIMATED}", className="elex-estimated")] if r.energy_is_estimate else [])),
-            html.Td(r.dataset), html.Td(shown(x_metric, x, xv)), html.Td(shown(y_metric, y, yv)),
+            html.Td(shown(x_metric, x, xv), className="text-nowrap"), html.Td(shown(y_metric, y, yv), className="text-nowrap"),
+            html.Td(r.dataset),
+            html.Td([r.environment] + ([html.Span(f" {ESTIMATED}", className="elex-estimated")] if r.energy_is_estimate else []),
+                    className="elex-small"),
         ])
         for r, xv, yv in zip(front.itertuples(index=False), front[x], front[y])
     ]
@@ -77,7 +80,7 @@ def register(app, data: ResultsData) -> None:
         rated, shown, error = rated_view(data, task, model, backend, environment, dataset, uploads, reference, mode,
                                          weights, weight_ids, bounds, bound_ids)
         if error or not x or not y or "compound_rating" not in shown or shown.empty:
-            message = error or ("No runs in these results." if data.table.empty else "No rated runs in this selection.")
+            message = error or _why_empty(data, task, model, backend, environment, dataset, uploads)
             empty = data.table.iloc[0:0].assign(compound_rating=[])
             return dict(figure=figures.tradeoff_figure(empty, x or "energy_j", y or "accuracy"),
                         front=html.Div(message, className="elex-small"),
@@ -98,12 +101,27 @@ def register(app, data: ResultsData) -> None:
         n_est = int(shown["energy_is_estimate"].sum())
         unrated = len(data.table[data.table["task"] == task]) - len(rated)
         summary = [f"{len(shown):,} runs shown of {len(rated):,} rated {task} runs"]
+        drawn = int((pd.to_numeric(shown[x_col], errors="coerce").notna()
+                     & pd.to_numeric(shown[y_col], errors="coerce").notna()).sum())
+        if drawn < len(shown):
+            summary.append(f" ({drawn:,} drawn: {len(shown) - drawn:,} have no {metric_title(x)} or {metric_title(y)})")
+        used = shown.drop_duplicates("environment")["reference_model"].astype(str).value_counts()
+        if len(used) > 1 or (reference and used.index[0] != reference):
+            summary.append("; references: " + ", ".join(f"{m} in {n} environment{'s' if n > 1 else ''}" for m, n in used.items()))
         if unrated > 0:
             summary.append(f"; {unrated:,} not rated (no reference run in their environment and data set)")
         if n_est:
             summary.append(html.Span(f"; {n_est:,} with energy {ESTIMATED} (hollow markers)", className="elex-estimated"))
         return dict(figure=figure, front=pareto_list(front, x_col, y_col, x, y, use_index),
                     bars=figures.rating_counts_figure(shown), summary=summary)
+
+
+def _why_empty(data: ResultsData, task, model, backend, environment, dataset, uploads) -> str:
+    if data.table.empty:
+        return "No runs in these results."
+    if filtered_values(data, task, model, backend, environment, dataset, uploads).empty:
+        return "No runs match these filters: clear one of them in the sidebar."
+    return "No rated runs in this selection: none has a run of the reference model in its environment and data set."
 
 
 def _bands(shown: pd.DataFrame, rated: pd.DataFrame, boundaries: dict, metric: str, column: str, higher: bool):
