@@ -16,7 +16,9 @@ def layout() -> html.Div:
     return dbc.Card(dbc.CardBody([
         html.P("The evaluations of one search (python -m mlel.tradeoff, merged with merge_results.py) in the order "
                "they ran. A search spans model families and data set choices of its own: of the sidebar's "
-               "filters only the task applies here.", className="elex-small"),
+               "filters only the task applies here. The axes are the task's own energy and the test accuracy; a "
+               "search that chose on inference cost too (--energy train+infer) or on a validation part "
+               "(--validation-size) found its front by those, and its front.json has it.", className="elex-small"),
         html.Div("Search", className="elex-label"),
         dcc.Dropdown(id=ids.SEARCH_ID, clearable=False, placeholder="no trade-off search among these runs"),
         html.Div(id=ids.SEARCH_NOTE, className="elex-small mt-1"),
