@@ -17,8 +17,10 @@ NO_PROGRESS_ENV = "MLEL_NO_PROGRESS"
 
 
 def show_progress(requested: bool) -> bool:
-    """Progress bars unless turned off by the caller or ``MLEL_NO_PROGRESS=1`` (tests, logs)."""
-    return bool(requested) and os.environ.get(NO_PROGRESS_ENV, "") in ("", "0") and sys.stderr is not None
+    """Progress bars on a terminal, unless turned off by the caller or ``MLEL_NO_PROGRESS=1``; never into
+    a file or a pipe, where each redraw would be one more line of noise."""
+    return (bool(requested) and os.environ.get(NO_PROGRESS_ENV, "") in ("", "0") and sys.stderr is not None
+            and sys.stderr.isatty())
 
 
 def validate_threads(threads) -> int | None:

@@ -130,6 +130,11 @@ def rate_run(table: pd.DataFrame, run: pd.Series, options: RatingOptions) -> pd.
 
     task = str(run["task"])
     reference = choose_reference(table, task, run, options.reference)
+    same = table[(table["task"] == task) & (table["environment"] == run["environment"]) & (table["dataset"] == run["dataset"])]
+    if set(same["model"]) == {reference}:
+        log.warning("%s is the only model with %s runs in %r (%s): rated against itself, its ratings say nothing; "
+                    "add runs of other models in that environment (-d FOLDER)", reference, task, run["environment"],
+                    run["dataset"])
     by_environment = {}
     for (env, dataset), models in table[table["task"] == task].groupby(["environment", "dataset"])["model"]:
         if reference in set(models):

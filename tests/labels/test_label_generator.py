@@ -68,6 +68,18 @@ def test_label_from_one_mlee_file(tmp_path, subset, cli_env):
     assert str(out.name) in done.stderr  # says where it wrote
 
 
+def test_a_run_alone_in_its_environment_is_labelled_with_a_warning(tmp_path, subset, cli_env):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    vgg = next(p for p in subset.iterdir() if json.loads(p.read_text())["config"]["model"] == "VGG16")
+    shutil.copy(vgg, alone)
+    done = generator(["-f", alone / vgg.name, "-o", tmp_path / "alone.png"], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    assert "VGG16 is the only model with infer runs" in done.stderr and "its ratings say nothing" in done.stderr
+    crowded = generator(["-f", vgg, "-o", tmp_path / "crowded.png"], tmp_path, cli_env)
+    assert crowded.returncode == 0 and "its ratings say nothing" not in crowded.stderr
+
+
 def test_label_by_model_and_environment_png(tmp_path, subset, cli_env):
     done = generator(["--task", "inference", "--model", "ResNet101", "--environment", A100_TF, "-d", subset,
                       "-o", "label.png", "--dpi", "100"], tmp_path, cli_env)
