@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from mlel.cli import ArgumentParser, check_listen_address, run_main, setup_logging
@@ -24,7 +25,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"argument --port: must be 1..65535; got {args.port}")
-    check_listen_address(args.host, args.port)
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # --debug's reloader child reuses its parent's socket
+        check_listen_address(args.host, args.port)
     setup_logging(args.debug)
 
     from mlel.elex import create_app

@@ -70,7 +70,8 @@ def slider_range(positions: Sequence[float]) -> tuple[float, float]:
     if high - low >= 0.5:
         return min(-1.0, math.floor(low * 2) / 2), max(1.0, math.ceil(high * 2) / 2)
     pad = max(0.5 * (high - low), 0.005)
-    return round(low - pad, 4), round(high + pad, 4)
+    # room to drag a boundary to 0.9x or 1.1x, however close together the boundaries start
+    return round(min(low - pad, math.log10(0.9)), 4), round(max(high + pad, math.log10(1.1)), 4)
 
 
 def slider_marks(low: float, high: float) -> dict[float, str]:

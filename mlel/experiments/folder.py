@@ -55,7 +55,7 @@ class RunInterrupted(BaseException):
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
-def check_output_dir(output_dir: Path, option: str = "--output-dir") -> Path:
+def check_output_dir(output_dir: str | os.PathLike, option: str = "--output-dir") -> Path:
     """Fail early, before any work, when ``output_dir`` cannot take files; ``option`` names it in the message."""
     import tempfile
 

@@ -64,6 +64,8 @@ def repeat_configs(cfg: TrainConfig, repeat: int) -> list[TrainConfig]:
     its own folder, tagged so that the table can group them."""
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise UserInputError(f"The 'repeat' parameter must be an integer >= 1; got {repeat!r}")
+    if repeat > 1:
+        common.validate_seed(cfg.seed + repeat - 1)  # the last run's seed, before the first run starts
     if repeat == 1:
         return [cfg]
     return [

@@ -88,6 +88,8 @@ class LabelData:
 
 def _si(value: float, unit: str, prefixes: tuple[tuple[float, str], ...]) -> str:
     mag = abs(value)
+    if mag == 0:
+        return f"0 {unit}"
     for factor, prefix in prefixes:
         if mag >= factor * 0.9995:  # 999.6 J shows as "1.00 kJ", not "1000 J"
             return f"{_three_digits(value / factor)} {prefix}{unit}"

@@ -130,7 +130,7 @@ def format_table(rated, task: str) -> str:
             rows.append(cells)
         widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
         lines.append("")
-        how = "; ".join(sorted(set(group["energy_provenance_text"].astype(str)) - {""})) or "energy: provenance unknown"
+        how = "; ".join(sorted(set(group["energy_provenance_text"].astype(str)) - {""})) or "provenance unknown"
         lines.append(f"{env} ({dataset}): {len(group)} runs; energy {how}")
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)))
         lines.extend("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) for cells in rows)

@@ -270,8 +270,8 @@ def merge_experiments(inputs: Iterable[str | os.PathLike], output_dir: str | os.
 
     inputs = list(inputs)
     folders = find_experiment_folders(inputs)
-    output_dir = check_output_dir(Path(output_dir), "--output-dir")
-    archive = check_output_dir(Path(archive_dir), "--archive-dir") if archive_dir is not None else None
+    output_dir = check_output_dir(output_dir, "--output-dir")
+    archive = check_output_dir(archive_dir, "--archive-dir") if archive_dir else None
     if not folders:
         log.warning("no experiment folders found in %s", ", ".join(map(str, inputs)))
     if progress is None:

@@ -46,7 +46,8 @@ def load_results(paths, on_error: str = "raise") -> pd.DataFrame:
     such as the temporary files of an interrupted merge, are ignored). A JSON file that is neither
     our merged format nor an MLEE log is skipped with a warning when found in a folder and refused when
     named directly. A file in an unknown results-schema version, or a damaged one, raises ``SchemaError``
-    (``on_error="raise"``) or is skipped with a warning (``on_error="warn"``).
+    (``on_error="raise"``, and always when named directly: the user meant that file) or, found in a
+    folder, is skipped with a warning (``on_error="warn"``).
     """
     if on_error not in ("raise", "warn"):
         raise UserInputError(f"The 'on_error' parameter must be one of 'raise', 'warn'; got {on_error!r}")
@@ -56,7 +57,7 @@ def load_results(paths, on_error: str = "raise") -> pd.DataFrame:
             record = read_json(file)
             row = result_row(record, file)
         except SchemaError as exc:
-            if on_error == "raise":
+            if on_error == "raise" or named:
                 raise
             log.warning("skipped %s", exc)
             continue

@@ -480,7 +480,9 @@ def _short(values) -> str:
 
 
 def _progress_bar(progress: bool, total: int, initial: int, desc: str):
-    if not progress or os.environ.get("MLEL_NO_PROGRESS"):
+    from mlel.experiments.common import show_progress
+
+    if not show_progress(progress):
         return None
     from tqdm.auto import tqdm
 

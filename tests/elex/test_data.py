@@ -112,6 +112,35 @@ def test_cli_user_errors_are_one_line(python_exe, repo_root, cli_env, tmp_path):
         assert len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_debug_mode_starts_despite_its_reloader(python_exe, repo_root, cli_env, tmp_path):
+    """--debug's reloader runs the script again in a child that inherits the listening socket: the port
+    check must not refuse the child's own parent."""
+    import os
+    import signal
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([python_exe, "elex.py", "--debug", "--port", str(port), "--results", str(tmp_path)],
+                            cwd=repo_root, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline, status = time.monotonic() + 90, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                    status = page.status
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200, (proc.poll(), proc.stderr.read() if proc.poll() is not None else "")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def test_cli_port_in_use_is_one_line(python_exe, repo_root, cli_env):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

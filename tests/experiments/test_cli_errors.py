@@ -40,6 +40,7 @@ def torch_has_cuda() -> bool:
      "--epochs and --param max_iter set the same thing"),
     (["--model", "svm", "--dataset", "iris", "--n-samples", "50"], "--n-samples and --n-features apply to --dataset synthetic only"),
     (["--model", "svm", "--dataset", "iris", "--seed", "-1"], "'seed' parameter (--seed) must be an integer from 0"),
+    (["--model", "svm", "--dataset", "iris", "--seed", "4294967295", "--repeat", "2"], "got 4294967296"),
     (["--model", "svm", "--dataset", "csv:{folder}"], "is a folder, not a CSV file"),
     (["--model", "svm", "--dataset", "csv:{measurements}", "--target", "reading"], "(numbers with fractions)"),
     (["--model", "svm", "--dataset", "csv:{measurements}", "--target", "id"], "(a different value in every row)"),
@@ -103,7 +104,7 @@ def test_a_damaged_model_file_is_named_in_one_line(trained_sklearn, tmp_path):
     proc = run_script("infer.py", "--model", damaged, "--output-dir", tmp_path / "runs", *FAST)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("infer.py: error: cannot read model ") and "(damaged or not written by train.py)" in last
+    assert last.startswith("infer.py: error: cannot read model ") and "(damaged, not written by train.py, or written with" in last
 
 
 def assert_one_line_error(proc, prog: str, message: str) -> None:

@@ -83,6 +83,9 @@ def test_damaged_files_are_skipped_and_provenance_is_in_every_output(python_exe,
     assert len(records) > 100
     assert {r["energy_provenance"] for r in records} == {"sampled power"}
     assert all(r["energy_provenance_text"].startswith("measured (sampled power): ") for r in records)
+    named = run(python_exe, cli_env, repo_root, "--results", results / "zz_broken.json", "--task", "infer",
+                "--reference", "ResNet101")
+    assert named.returncode == 2 and named.stderr.count("\n") == 1 and "zz_broken.json" in named.stderr
     table = run(python_exe, cli_env, repo_root, "--results", results, "--task", "infer", "--reference", "ResNet101")
     assert "runs; energy measured (sampled power): GPU (NVML)" in table.stdout
 

@@ -90,6 +90,8 @@ def test_unknown_schema_version_is_refused_clearly(tmp_path):
     with pytest.raises(SchemaError, match=r"new.json: results schema 'mlel.results/2' cannot be read .*mlel.results/1"):
         load_results(tmp_path)
     assert load_results(tmp_path, on_error="warn").empty
+    with pytest.raises(SchemaError, match="new.json"):  # named directly, the user meant that file
+        load_results(tmp_path / "new.json", on_error="warn")
 
 
 def test_unrelated_json_in_a_folder_is_skipped_but_refused_when_named(tmp_path):

@@ -137,14 +137,16 @@ class SklearnTrainer(Trainer):
 
     def predict(self, X) -> np.ndarray:
         with self._refusals("predict"):
-            return np.asarray(self.estimator.predict(X), dtype=np.int64)
+            predicted = self.estimator.predict(X)
+        return np.asarray(predicted, dtype=np.int64)
 
     @contextlib.contextmanager
     def _refusals(self, step: str):
-        """scikit-learn's ValueError/TypeError about parameters or data -> ``ModelError``, one line."""
+        """scikit-learn's ValueError about parameters or data -> ``ModelError``, one line. (Parameter
+        types are checked when the trainer is made; any other exception is a bug and keeps its traceback.)"""
         try:
             yield
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             given = ", ".join(f"{k}={v!r}" for k, v in self._user_params.items()) or "default parameters"
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.model_name} ({type(self.estimator).__name__}, {given}) failed to {step}: {first}") from exc
@@ -170,6 +172,11 @@ def load_sklearn_model(path: Path):
 
     try:
         return joblib.load(path)
-    except Exception as exc:  # joblib/pickle raise many types for a damaged file
+    except MemoryError:
+        raise
+    except Exception as exc:  # joblib/pickle raise many types for a damaged or foreign file
+        import sklearn
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SchemaError(f"cannot read model {str(path)!r} (damaged or not written by train.py): {first}") from exc
+        raise SchemaError(f"cannot read model {str(path)!r} (damaged, not written by train.py, or written with "
+                          f"another scikit-learn than this {sklearn.__version__}): {type(exc).__name__}: {first}") from exc
