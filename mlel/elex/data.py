@@ -107,6 +107,19 @@ class ResultsData:
     def tasks(self) -> list[str]:
         return [t for t in ("infer", "train") if (self._table["task"] == t).any()] or ["infer"]
 
+    def already_loaded(self, upload: Upload) -> bool:
+        """Whether ``upload`` is a copy of a run loaded at start-up (same run id, task and date)."""
+        prefix = f"upload-{upload.digest}-"
+        return all((str(r["run_id"])[len(prefix):], str(r.get("task")), str(r.get("date"))) in self._loaded_keys
+                   for r in upload.rows)
+
+    @functools.cached_property
+    def _loaded_keys(self) -> frozenset:
+        t = self._table
+        if t.empty:
+            return frozenset()
+        return frozenset(zip(t["run_id"].astype(str), t["task"].astype(str), t["date"].astype(str)))
+
     def combined(self, uploads: Sequence[Upload] = ()) -> pd.DataFrame:
         if not uploads:
             return self._table

@@ -341,8 +341,8 @@ def hardware_figure(summary: pd.DataFrame, energy: str = "energy_j", time: str =
                       height=max(260, 80 + 40 * len(summary)))
     if summary.empty:
         fig.add_annotation(text=empty_message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
-        fig.update_xaxes(showticklabels=False)
-        fig.update_yaxes(showticklabels=False)
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
         return fig
     labels = [
         # the environment names the threads already where it knows them ("AMD EPYC (2 threads) - ...")

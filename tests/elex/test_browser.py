@@ -131,6 +131,14 @@ def test_uploads_and_rating_settings(dash_duo, demo_logs, tmp_path):
     upload_input.send_keys(str(extra))
     dash_duo.wait_for_contains_text("#upload-message", "Added 1 run", timeout=20)
     wait_until(lambda: len(models_shown(dash_duo)) == before + 1, what="uploaded point")
+    # the same file again, then a copy of a loaded log: answered, and neither counted twice
+    for again, answer in ((extra, "1 already uploaded"), (logs[1], "1 already among the loaded results")):
+        upload_input = dash_duo.find_element("#upload input[type=file]")
+        dash_duo.driver.execute_script("arguments[0].value = null", upload_input)
+        upload_input.send_keys(str(again))
+        dash_duo.wait_for_contains_text("#upload-message", answer, timeout=20)
+        assert "Added 0 run(s)." in dash_duo.find_element("#upload-message").text
+    assert len(models_shown(dash_duo)) == before + 1
 
     # rating settings: boundaries from quantiles, save them, load weights
     click(dash_duo, "#boundaries-from-quantiles")

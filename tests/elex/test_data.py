@@ -61,6 +61,14 @@ def test_upload_of_a_merged_log(demo_logs):
     assert again == (upload,) and hash(again[0]) == hash(upload)
 
 
+def test_an_upload_of_a_loaded_run_is_recognised(demo_logs):
+    paths = sorted(demo_logs.glob("*.json"))
+    data = ResultsData.from_paths([str(p) for p in paths[1:]])
+    loaded = parse_upload(paths[1].name, _data_url(paths[1].read_bytes()))
+    other = parse_upload(paths[0].name, _data_url(paths[0].read_bytes()))
+    assert data.already_loaded(loaded) and not data.already_loaded(other)
+
+
 @pytest.mark.parametrize("name, raw, message", [
     ("notes.txt", b"hello", "not JSON"),
     ("other.json", b'{"foo": 1}', "neither"),

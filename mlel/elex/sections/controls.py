@@ -157,8 +157,13 @@ def register(app, data: ResultsData) -> None:
             computed = compute_boundaries(shown, task)
         except MlelError as exc:
             return [no_update] * len(bound_ids), str(exc)
-        return ([boundaries_to_slider(computed[i["metric"]]) for i in bound_ids],
-                f"boundaries from the 80/60/40/20 % quantiles of {len(shown):,} runs")
+        flat = [metric_title(m) for m, b in computed.items() if max(b) - min(b) <= 1e-9 * max(1.0, abs(max(b)))]
+        message = f"boundaries from the 80/60/40/20 % quantiles of {len(shown):,} runs"
+        if flat:
+            message = html.Span([message + ". ", html.B("Not useful for " + ", ".join(flat)),
+                                 ": the runs shown do not differ there (all four boundaries are equal), so those "
+                                 "ratings can only be A or E; select more runs first."], className="text-warning")
+        return [boundaries_to_slider(computed[i["metric"]]) for i in bound_ids], message
 
     @app.callback(
         Output({"type": ids.BOUNDARY, "metric": ALL}, "min"), Output({"type": ids.BOUNDARY, "metric": ALL}, "max"),

@@ -27,11 +27,17 @@ def layout() -> dbc.Card:
 def register(app, data) -> None:
     @app.callback(
         Output(ids.STORE_UPLOADS, "data"), Output(ids.UPLOAD_MESSAGE, "children"),
+        # emptied after each drop: dropping the same file again must reach the server (and be answered)
+        Output(ids.UPLOAD, "contents"),
         Input(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), State(ids.STORE_UPLOADS, "data"),
         prevent_initial_call=True,
     )
     def upload(contents, filenames, stored):
         """All files must be good: one bad file rejects the drop, so nothing changes half-way."""
+        stored, message = _drop(contents, filenames, stored)
+        return stored, message, None
+
+    def _drop(contents, filenames, stored):
         if not contents:
             return no_update, no_update
         current = list(uploads_from_store(stored))
@@ -45,9 +51,15 @@ def register(app, data) -> None:
             return no_update, dbc.Alert([html.B("Nothing was added. "), *[html.Div(e) for e in errors]],
                                         color="danger", className="py-2 mb-0 small")
         known = {u.digest for u in current}
-        new = [u for u in added if u.digest not in known]
-        names = ", ".join(row["model"] for u in new for row in u.rows) or "nothing new"
-        return uploads_to_store(current + new), dbc.Alert(f"Added {len(new)} run(s): {names}.", color="success",
+        twice = [u for u in added if u.digest in known]
+        loaded = [u for u in added if u.digest not in known and data.already_loaded(u)]
+        new = [u for u in added if u.digest not in known and not data.already_loaded(u)]
+        parts = [f"Added {len(new)} run(s)" + (": " + ", ".join(row["model"] for u in new for row in u.rows) if new else "") + "."]
+        if twice:
+            parts.append(f"{len(twice)} already uploaded.")
+        if loaded:
+            parts.append(f"{len(loaded)} already among the loaded results (not added twice).")
+        return uploads_to_store(current + new), dbc.Alert(" ".join(parts), color="success" if new else "secondary",
                                                           className="py-2 mb-0 small")
 
     @app.callback(Output(ids.STORE_UPLOADS, "data", allow_duplicate=True),
