@@ -414,9 +414,12 @@ def scaling_figure(df: pd.DataFrame, energy: str = "energy_j", accuracy: str = "
     return fig, pd.DataFrame(fits, columns=["model", "metric", "a", "exponent", "estimated"])
 
 
-def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool) -> tuple[go.Figure, go.Figure]:
-    """One trade-off search: its evaluations (in order) with the front, and the hypervolume after each evaluation."""
-    runs = df.sort_values("date", kind="stable").reset_index(drop=True)
+def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool,
+                   x_title: str | None = None) -> tuple[go.Figure, go.Figure]:
+    """One trade-off search: its evaluations (in order: ``search_index`` where known, else date) with
+    the front, and the hypervolume after each evaluation."""
+    order_by = "search_index" if "search_index" in df and df["search_index"].notna().all() else "date"
+    runs = df.sort_values(order_by, kind="stable").reset_index(drop=True)
     values = runs[[x, y]].to_numpy(dtype=float)
     order = np.arange(1, len(runs) + 1)
     front = pareto_front_mask(values[:, 0], values[:, 1], maximize_x, maximize_y)
@@ -425,7 +428,8 @@ def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_
                           legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     positive = np.isfinite(values[:, 0]) & (values[:, 0] > 0)
     # a search's energies span decades (a k-NN fit next to a boosted ensemble): log axis when it can be
-    scatter.update_xaxes(title=axis_title(x, False), type="log" if x.startswith("energy") and positive.all() and len(runs) else "linear")
+    scatter.update_xaxes(title=x_title or axis_title(x, False),
+                         type="log" if x.startswith("energy") and positive.all() and len(runs) else "linear")
     scatter.update_yaxes(title=axis_title(y, False))
     estimated = runs["energy_is_estimate"].fillna(False).astype(bool).to_numpy()
     scatter.add_trace(go.Scatter(x=values[:, 0], y=values[:, 1], mode="markers",

@@ -123,6 +123,7 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
 
         folder.write_json(PLATFORM_FILE, collect_platform())
         sync = trainer.synchronize()
+        trainer.warm_up(data.X_train, data.y_train)  # one-time costs stay out of every window
         baseline = cv = None
         with common.limit_threads(cfg.threads, torch_used=cfg.backend == "torch"), \
                 Sampler(meters, interval_s=cfg.monitor_interval_s, log_dir=folder.power_dir) as sampler:

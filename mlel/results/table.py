@@ -27,13 +27,16 @@ COLUMNS: tuple[str, ...] = (
 )
 """The contract columns, in order (docs/architecture.md, section 3)."""
 
-EXTRA_COLUMNS: tuple[str, ...] = ("top5_accuracy", "flops", "n_test_samples", "country", "host")
-"""Additions documented beside the contract: MLEE's top-5 accuracy and FLOPs, test-set size, carbon country, host."""
+EXTRA_COLUMNS: tuple[str, ...] = ("top5_accuracy", "flops", "n_test_samples", "country", "host",
+                                  "search_index", "search_energy", "search_predictions")
+"""Additions documented beside the contract: MLEE's top-5 accuracy and FLOPs, test-set size, carbon country,
+host, and for a trade-off search's runs the evaluation's index, its energy objective (``train``, ``infer``,
+``train+infer``) and the predictions ``train+infer`` counts."""
 
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
 TEXT_COLUMNS = frozenset({"run_id", "source", "path", "task", "model", "dataset", "backend", "device", "hardware",
                           "environment", "energy_provenance", "energy_provenance_text", "date", "search_id",
-                          "country", "host"})
+                          "country", "host", "search_energy"})
 BOOL_COLUMNS = frozenset({"energy_is_estimate"})
 NUMERIC_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in TEXT_COLUMNS and c not in BOOL_COLUMNS)
 """Float64 everywhere, counts included, so that a missing value is NaN."""
@@ -176,6 +179,9 @@ def merged_row(record: dict, path: str | Path) -> dict:
         "n_test_samples": _num(n_samples.get("test")),
         "country": carbon.get("country") or "",
         "host": platform.get("hostname") or "",
+        "search_index": _num(config.get("search_index")),
+        "search_energy": config.get("search_energy") or "",
+        "search_predictions": _num(config.get("search_predictions")),
     }
 
 

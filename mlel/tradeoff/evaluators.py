@@ -139,8 +139,9 @@ class ExperimentEvaluator:
     ``test_utility``, which the search never sees: a front chosen on the test split flatters itself
     (among many configurations of similar quality, the best test score is partly luck).
 
-    Every run gets ``{"search_id", "search_index"}`` in its ``config.json`` so merged results can
-    be grouped by search.
+    Every run gets ``{"search_id", "search_index", "search_energy", "search_predictions"}`` in its
+    ``config.json``, so merged results can be grouped by search and an evaluation's energy objective
+    rebuilt from its runs (ELEx's search view does).
     """
 
     def __init__(self, settings: ExperimentSettings):
@@ -160,7 +161,8 @@ class ExperimentEvaluator:
 
         s = self.settings
         space = self._space or SearchSpace.from_models([candidate.model])
-        extra = {"search_id": s.search_id, "search_index": index}
+        extra = {"search_id": s.search_id, "search_index": index, "search_energy": s.energy,
+                 "search_predictions": s.predictions if s.energy == "train+infer" else None}
         train_cfg = TrainConfig(
             model=candidate.model,
             dataset=s.dataset,

@@ -284,3 +284,30 @@ def test_narrow_boundaries_get_a_zoomed_slider_wide_ones_whole_decades():
     wide = boundaries_to_slider([20.0, 2.0, 1.0, 0.5])
     assert slider_range(wide) == (-1.0, 1.5)
     assert slider_marks(-1.0, 1.5) == {-1: "0.1x", 0: "1x", 1: "10x"}
+
+
+def test_a_searchs_evaluations_carry_the_energy_it_optimised():
+    from mlel.elex.view import search_evaluations
+
+    def run(task, index, energy, per_sample, accuracy, estimated=True):
+        return {"run_id": f"{task}-{index}", "task": task, "model": f"m{index}", "date": f"2026-01-0{index}",
+                "search_index": float(index), "search_energy": "train+infer", "search_predictions": 1000.0,
+                "energy_j": energy, "energy_per_sample_j": per_sample, "accuracy": accuracy, "energy_is_estimate": estimated}
+
+    runs = pd.DataFrame([run("train", 1, 2.0, np.nan, 0.90), run("infer", 1, 5.0, 0.004, 0.90),
+                         run("train", 2, 10.0, np.nan, 0.95), run("infer", 2, 3.0, 0.001, 0.95, estimated=False),
+                         run("train", 3, 1.0, np.nan, 0.80)])  # evaluation 3's inference run is missing
+    evaluations, title = search_evaluations(runs)
+    assert title == "Training + 1,000 predictions: energy [J]"
+    assert evaluations["search_index"].tolist() == [1.0, 2.0]
+    assert evaluations["energy_j"].tolist() == pytest.approx([2.0 + 1000 * 0.004, 10.0 + 1000 * 0.001])
+    assert evaluations["accuracy"].tolist() == [0.90, 0.95] and evaluations["energy_is_estimate"].all()
+    per_prediction, title = search_evaluations(runs.assign(search_energy="infer"))
+    assert title == "Energy per prediction [J]" and per_prediction["energy_j"].tolist() == pytest.approx([0.004, 0.001])
+    training, _ = search_evaluations(runs.assign(search_energy="train"))
+    assert training["energy_j"].tolist() == [2.0, 10.0, 1.0]
+    # a search merged before these columns existed: the task's own energy, one row per run
+    old, title = search_evaluations(runs.drop(columns=["search_energy", "search_index"]), "infer")
+    assert title == "Energy per sample [J]" and old["energy_j"].tolist() == pytest.approx([0.004, 0.001])
+    scatter, _ = figures.search_figures(evaluations, "energy_j", "accuracy", False, True, x_title="T")
+    assert scatter.layout.xaxis.title.text == "T"

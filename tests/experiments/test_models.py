@@ -122,3 +122,31 @@ def test_thread_limits_apply_and_are_restored():
         assert torch.get_num_threads() == 1
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert torch.get_num_threads() == before
+
+
+def test_torch_warm_up_pays_the_optimisers_first_import_outside_the_window():
+    """The first torch.optim.Adam of a process imports torch._dynamo (about a second): warm_up, which
+    run_training calls before the measured window, must be where that happens, and must not change
+    what the fit learns."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        from mlel.experiments.models import DataShape, make_trainer
+        X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+        y = np.arange(30) % 3
+        trainer = make_trainer("mlp", "torch", shape=DataShape(4, 3, None), params={}, seed=0, epochs=3)
+        assert "torch._dynamo" not in sys.modules
+        trainer.warm_up(X, y)
+        assert "torch._dynamo" in sys.modules
+        trainer.fit(X, y)
+        cold = make_trainer("mlp", "torch", shape=DataShape(4, 3, None), params={}, seed=0, epochs=3)
+        cold.fit(X, y)
+        assert (trainer.predict(X) == cold.predict(X)).all()
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -102,3 +102,19 @@ def test_unrelated_json_in_a_folder_is_skipped_but_refused_when_named(tmp_path):
         load_results(tmp_path / "other.json")
     empty = load_results([])
     assert list(empty.columns) == list(ALL_COLUMNS) and len(empty) == 0
+
+
+def test_a_search_runs_energy_objective_reaches_the_table(tmp_path):
+    from mlel.results.merge import read_experiment
+    from mlel.results.table import result_row
+
+    record = read_experiment(write_experiment_folder(tmp_path / "runs", 1, task="infer"))
+    plain = result_row(record, "plain.json")
+    record["config"].update(search_id="s-1", search_index=7, search_energy="train+infer", search_predictions=1000000)
+    row = result_row(record, "search.json")
+    assert (row["search_id"], row["search_index"], row["search_energy"], row["search_predictions"]) == \
+        ("s-1", 7.0, "train+infer", 1e6)
+    assert plain["search_energy"] == "" and np.isnan(plain["search_index"]) and np.isnan(plain["search_predictions"])
+    table = load_results(REFERENCE_DIR)
+    assert {"search_index", "search_energy", "search_predictions"} <= set(table.columns)
+    assert (table["search_energy"] == "").all() and table["search_index"].isna().all()

@@ -35,6 +35,7 @@ def test_tiny_real_search_on_iris_then_resume(tmp_path, repo_root, cli_env):
         assert (folder / "COMPLETE").is_file()
         config = json.loads((folder / "config.json").read_text())
         assert config["search_id"] == meta["search_id"] and config["search_index"] == r["index"]
+        assert config["search_energy"] == "train" and config["search_predictions"] is None
         results = json.loads((folder / "results.json").read_text())
         assert results["energy"]["total_j"] == pytest.approx(r["energy_j"])
         assert results["metrics"]["accuracy"] == pytest.approx(r["utility"])

@@ -5,20 +5,21 @@ the results table."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from mlel.elex import figures, ids
-from mlel.elex.data import ResultsData
-from mlel.elex.sections.common import FILTER_INPUTS, filtered_values
+from mlel.elex.data import ResultsData, uploads_from_store
+from mlel.elex.view import search_evaluations
 
 
 def layout() -> html.Div:
     return dbc.Card(dbc.CardBody([
         html.P("The evaluations of one search (python -m mlel.tradeoff, merged with merge_results.py) in the order "
-               "they ran. A search spans model families and data set choices of its own: of the sidebar's "
-               "filters only the task applies here. The axes are the task's own energy and the test accuracy; a "
-               "search that chose on inference cost too (--energy train+infer) or on a validation part "
-               "(--validation-size) found its front by those, and its front.json has it.", className="elex-small"),
+               "they ran, with the energy the search optimised (training, per prediction, or training plus "
+               "serving: rebuilt from each evaluation's training and inference runs) against test accuracy. "
+               "A search spans model families: the sidebar's filters do not apply here. A search that chose "
+               "on a validation part (--validation-size) found its front by that; its front.json has it.",
+               className="elex-small"),
         html.Div("Search", className="elex-label"),
         dcc.Dropdown(id=ids.SEARCH_ID, clearable=False, placeholder="no trade-off search among these runs"),
         html.Div(id=ids.SEARCH_NOTE, className="elex-small mt-1"),
@@ -38,22 +39,16 @@ def search_ids(runs) -> list[str]:
 
 def register(app, data: ResultsData) -> None:
     @app.callback(Output(ids.SEARCH_ID, "options"), Output(ids.SEARCH_ID, "value"), Output(ids.SEARCH_NOTE, "children"),
-                  inputs=FILTER_INPUTS)
-    def searches(task, model, backend, environment, dataset, uploads):
-        found = search_ids(filtered_values(data, task, None, None, None, None, uploads))
-        note = ""
-        if not found:
-            other = "train" if task == "infer" else "infer"
-            elsewhere = search_ids(filtered_values(data, other, None, None, None, None, uploads))
-            note = (f"No trade-off search among the {TASK_WORDS[task]} runs; {len(elsewhere)} among the "
-                    f"{TASK_WORDS[other]} runs: switch the task in the sidebar." if elsewhere else
-                    "No trade-off search in these results: run python -m mlel.tradeoff and merge its folder.")
-        return found, (found[0] if found else None), note
+                  Input(ids.STORE_UPLOADS, "data"), State(ids.SEARCH_ID, "value"))
+    def searches(uploads, chosen):
+        found = search_ids(data.combined(uploads_from_store(uploads)))
+        note = "" if found else "No trade-off search in these results: run python -m mlel.tradeoff and merge its folder."
+        return found, (chosen if chosen in found else found[0] if found else None), note
 
     @app.callback(Output(ids.SEARCH_GRAPH, "figure"), Output(ids.SEARCH_HYPERVOLUME, "figure"),
                   Input(ids.SEARCH_ID, "value"), Input(ids.FILTER_TASK, "value"), Input(ids.STORE_UPLOADS, "data"))
     def show(search_id, task, uploads):
-        runs = filtered_values(data, task, None, None, None, None, uploads)
-        runs = runs[runs["search_id"] == (search_id or "\0")]
-        energy = "energy_per_sample_j" if task == "infer" else "energy_j"
-        return figures.search_figures(runs, energy, "accuracy", False, True)
+        table = data.combined(uploads_from_store(uploads))
+        runs = table[table["search_id"].astype(str) == (search_id or "\0")]
+        evaluations, title = search_evaluations(runs, task)
+        return figures.search_figures(evaluations, "energy_j", "accuracy", False, True, x_title=title)

@@ -56,6 +56,10 @@ class Trainer(abc.ABC):
     def fresh(self) -> "Trainer":
         """An unfitted copy with the same configuration (for cross-validation folds)."""
 
+    def warm_up(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Pay one-time costs (lazy imports, kernel set-up) before the measured window; the fitted state
+        must not change. Nothing to do for most libraries."""
+
     def synchronize(self):
         """A callable that waits for queued device work (CUDA), or None on the CPU."""
         return None
