@@ -254,6 +254,6 @@ def load_experiment(path: Path, task: str | None = None) -> ExperimentRecord:
         raise SchemaError(f"{str(path / CONFIG_FILE)!r} has schema {config.get('schema')!r}; "
                           f"this version of mlel reads {CONFIG_SCHEMA!r}")
     if task is not None and config.get("task") != task:
-        raise UserInputError(f"{str(path)!r} is a {config.get('task')!r} experiment; a {task!r} folder is needed")
+        raise UserInputError(f"{str(path)!r} is an experiment of task {config.get('task')!r}; a {task!r} folder is needed")
     return ExperimentRecord(path=path, config=config, results=read_json(path / RESULTS_FILE),
                             platform=read_json(path / PLATFORM_FILE))

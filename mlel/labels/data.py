@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from mlel.errors import UserInputError
 from mlel.ratings.metrics import RATING_LETTERS, TASKS, metric_specs, rating_letter
@@ -303,9 +304,10 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
     provenance_text = str(_get(row, "energy_provenance_text") or ("estimated" if is_estimate else "unknown"))
     if link:
         try:
-            link = link.format(
-                run_id=_get(row, "run_id") or "", model=model, task=task, environment=environment
-            )
+            # each value URL-encoded: an environment such as "AMD EPYC (2 threads) - PyTorch 2.13.0+cpu"
+            # would otherwise break the link ("+" reads back as a space, spaces end it)
+            values = {"run_id": _get(row, "run_id") or "", "model": model, "task": task, "environment": environment}
+            link = link.format(**{k: quote(str(v), safe="") for k, v in values.items()})
         except (KeyError, IndexError, ValueError) as exc:
             raise UserInputError(
                 f"The link template may use {{run_id}}, {{model}}, {{task}}, {{environment}}; got {link!r}"

@@ -80,6 +80,9 @@ def select_run(
         runs = runs[runs["dataset"] == dataset]
     if environment is not None:
         if environment not in set(runs["environment"]):
+            everywhere = table[(table["task"] == task) & (table["environment"] == environment)]
+            if dataset is not None and not everywhere.empty:  # the environment exists: the data set is what is off
+                raise UserInputError(_choices("data set", dataset, everywhere["dataset"], task, f" in {environment!r}"))
             raise UserInputError(_choices("environment", environment, runs["environment"], task))
         runs = runs[runs["environment"] == environment]
     if model not in set(runs["model"]):

@@ -38,6 +38,8 @@ def torch_has_cuda() -> bool:
     (["--model", "random_forest", "--dataset", "iris", "--param", "n_jobs=4"], "--param n_jobs is set by --threads"),
     (["--model", "mlp", "--dataset", "iris", "--epochs", "5", "--param", "max_iter=9"],
      "--epochs and --param max_iter set the same thing"),
+    (["--model", "mlp", "--backend", "torch", "--dataset", "iris", "--epochs", "2", "--param", "epochs=5"],
+     "--epochs and --param epochs set the same thing"),
     (["--model", "svm", "--dataset", "iris", "--n-samples", "50"], "--n-samples and --n-features apply to --dataset synthetic only"),
     (["--model", "svm", "--dataset", "iris", "--seed", "-1"], "'seed' parameter (--seed) must be an integer from 0"),
     (["--model", "svm", "--dataset", "iris", "--seed", "4294967295", "--repeat", "2"], "got 4294967296"),

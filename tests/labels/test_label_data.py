@@ -85,6 +85,9 @@ def test_qr_payload_carries_the_key_data():
         "date": "2022-03-03", "url": "https://elex.example.org/run/infer_resnet101_1",
     }
     assert label.link == "https://elex.example.org/run/infer_resnet101_1"
+    # every value is URL-encoded: an environment has spaces, parentheses and "+"
+    env = label_data_from_row(rated_row(environment="AMD EPYC (2 threads) - PyTorch 2.13.0+cpu"), link="x?e={environment}")
+    assert env.link == "x?e=AMD%20EPYC%20%282%20threads%29%20-%20PyTorch%202.13.0%2Bcpu"
 
 
 def test_qr_payload_says_estimated_and_rounds_to_four_digits():

@@ -168,3 +168,18 @@ def test_bad_input_is_one_line_and_exit_2_and_leaves_nothing(case, tmp_path, sub
     assert "Traceback" not in done.stderr
     assert "error" in lines[0] and hint in lines[0], lines[0]
     assert set(tmp_path.rglob("*")) == before  # no label, no temporary file
+
+
+def test_a_data_set_missing_from_an_existing_environment_is_named_as_such():
+    import pandas as pd
+
+    from mlel.errors import UserInputError
+    from mlel.labels.generate import select_run
+
+    table = pd.DataFrame({"task": ["train"] * 3, "model": ["cnn", "svm", "svm"], "dataset": ["digits", "wine", "digits"],
+                          "environment": ["torch env", "sklearn env", "sklearn env"], "date": ["d1", "d2", "d3"]})
+    with pytest.raises(UserInputError, match="no train run with data set 'wine' in 'torch env'; data sets there: 'digits'"):
+        select_run(table, "train", "cnn", environment="torch env", dataset="wine")
+    with pytest.raises(UserInputError, match="no train run with environment 'tpu env'"):
+        select_run(table, "train", "cnn", environment="tpu env", dataset="digits")
+    assert select_run(table, "train", "cnn", environment="torch env", dataset="digits")["date"] == "d1"

@@ -50,10 +50,12 @@ def resolve_params(model: str, params: dict, *, epochs: int | None, batch_size: 
         raise UserInputError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for torch {model}; "
                              f"valid: {', '.join(sorted(defaults))}")
     out = {**defaults, **params}
-    if epochs is not None:
-        out["epochs"] = epochs
-    if batch_size is not None:
-        out["batch_size"] = batch_size
+    for flag, value, key in (("--epochs", epochs, "epochs"), ("--batch-size", batch_size, "batch_size")):
+        if value is None:
+            continue
+        if key in params:
+            raise UserInputError(f"{flag} and --param {key} set the same thing; give one of them")
+        out[key] = value
     for key in ("epochs", "batch_size"):
         if not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 1:
             raise UserInputError(f"The {key!r} parameter must be an integer >= 1; got {out[key]!r}")
