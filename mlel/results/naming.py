@@ -21,7 +21,20 @@ BACKENDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # MLEE's ONNX runs: models exported from TF / PyTorch, run by ONNX Runtime (the paper's "ONNX TF", "ONNX PT")
     "onnx_tensorflow": ("ONNX Runtime (TF export)", ("onnxruntime", "onnxruntime-gpu")),
     "onnx_pytorch": ("ONNX Runtime (PT export)", ("onnxruntime", "onnxruntime-gpu")),
+    # ours, by the same convention: a scikit-learn model converted with skl2onnx
+    "onnx_sklearn": ("ONNX Runtime (scikit-learn export)", ("onnxruntime", "onnxruntime-gpu")),
 }
+
+# our ONNX inference runs by the backend that trained the model: an MLP trained by PyTorch and one
+# trained by scikit-learn are different models, and must not meet in one environment as repeats
+ONNX_EXPORTS = {"torch": "onnx_pytorch", "sklearn": "onnx_sklearn"}
+
+
+def run_backend(backend: str, train_backend: str | None) -> str:
+    """The backend a run is grouped by: ``onnx`` runs say where their model was exported from."""
+    if backend == "onnx" and train_backend in ONNX_EXPORTS:
+        return ONNX_EXPORTS[train_backend]
+    return backend
 
 _NOISE = (
     re.compile(r"\((R|TM|r|tm)\)"),            # Intel(R) Xeon(R) -> Intel Xeon

@@ -112,7 +112,7 @@ def hardware_of(config: dict, platform: dict) -> str:
 
 
 def environment_of(config: dict, platform: dict) -> str:
-    backend = str(config.get("backend", ""))
+    backend = naming.run_backend(str(config.get("backend", "")), config.get("train_backend"))
     version = naming.backend_version(backend, platform.get("packages") or {})
     return naming.environment_name(hardware_of(config, platform), backend, version)
 
@@ -146,7 +146,7 @@ def merged_row(record: dict, path: str | Path) -> dict:
         "task": task,
         "model": config["model"],
         "dataset": config.get("dataset", ""),
-        "backend": config.get("backend", ""),
+        "backend": naming.run_backend(str(config.get("backend", "")), config.get("train_backend")),
         "device": config.get("device", ""),
         # no --threads means all logical cores, which the hardware name already says
         "threads": _num(config.get("threads") or (None if str(config.get("device", "cpu")).startswith("cuda")

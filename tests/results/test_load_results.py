@@ -118,3 +118,18 @@ def test_a_search_runs_energy_objective_reaches_the_table(tmp_path):
     table = load_results(REFERENCE_DIR)
     assert {"search_index", "search_energy", "search_predictions"} <= set(table.columns)
     assert (table["search_energy"] == "").all() and table["search_index"].isna().all()
+
+
+def test_onnx_runs_are_grouped_by_where_their_model_was_exported_from(tmp_path):
+    from mlel.results.merge import read_experiment
+    from mlel.results.table import result_row
+
+    record = read_experiment(write_experiment_folder(tmp_path / "runs", 1, task="infer"))
+    rows = {}
+    for trained in ("torch", "sklearn"):
+        record["config"].update(backend="onnx", train_backend=trained)
+        rows[trained] = result_row(record, f"{trained}.json")
+    assert rows["torch"]["backend"] == "onnx_pytorch" and rows["sklearn"]["backend"] == "onnx_sklearn"
+    assert "ONNX Runtime (PT export)" in rows["torch"]["environment"]
+    assert "ONNX Runtime (scikit-learn export)" in rows["sklearn"]["environment"]
+    assert rows["torch"]["environment"] != rows["sklearn"]["environment"]  # never repeats of one model
