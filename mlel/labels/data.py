@@ -65,6 +65,7 @@ class LabelData:
     qr_payload: str
     link: str | None = None
     reference_model: str | None = None  # what the ratings are relative to (same environment)
+    rated_alone: bool = False  # no other model ran in the environment: the letters compare it with itself
 
     def __post_init__(self) -> None:
         rating_letter(self.compound_rating)  # validates
@@ -340,4 +341,5 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         qr_payload=payload,
         link=link or None,
         reference_model=_get(row, "reference_model") or None,
+        rated_alone=bool(_get(row, "rated_alone") or False),
     )

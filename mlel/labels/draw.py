@@ -257,8 +257,13 @@ class _Painter:
             link = label.link if len(label.link) <= 48 else label.link[:47] + "\u2026"
             self.text(5, 11.0, link, self.fit_text_size(link, qx - 8, 6.0, min_size=4.0), color=HEADER_COLOR)
         reference = label.reference_model or "a reference model"
-        footnote = f"Ratings relative to {reference}, same environment \u00b7 mlel {__version__}"
-        self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5), color=MUTED)
+        if label.rated_alone:  # the letters say nothing: no other model to compare with
+            footnote = f"Not compared: the only model in its environment \u00b7 mlel {__version__}"
+            self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5, bold=True), bold=True,
+                      color=ESTIMATE_COLOR)
+        else:
+            footnote = f"Ratings relative to {reference}, same environment \u00b7 mlel {__version__}"
+            self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5), color=MUTED)
 
 
 def _ink_on(colour: str) -> str:

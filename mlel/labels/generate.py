@@ -134,7 +134,8 @@ def rate_run(table: pd.DataFrame, run: pd.Series, options: RatingOptions) -> pd.
     task = str(run["task"])
     reference = choose_reference(table, task, run, options.reference)
     same = table[(table["task"] == task) & (table["environment"] == run["environment"]) & (table["dataset"] == run["dataset"])]
-    if set(same["model"]) == {reference}:
+    alone = set(same["model"]) == {reference}
+    if alone:
         log.warning("%s is the only model with %s runs in %r (%s): rated against itself, its ratings say nothing; "
                     "add runs of other models in that environment (-d FOLDER)", reference, task, run["environment"],
                     run["dataset"])
@@ -150,7 +151,9 @@ def rate_run(table: pd.DataFrame, run: pd.Series, options: RatingOptions) -> pd.
     match = rated[rated["run_id"] == run["run_id"]]
     if match.empty:  # pragma: no cover - the reference is set for the run's environment above
         raise UserInputError(f"run {run['run_id']!r} could not be rated against {reference!r}")
-    return match.iloc[0]
+    row = match.iloc[0].copy()
+    row["rated_alone"] = alone  # the label says so: its letters compare the model with itself
+    return row
 
 
 def load_table(paths: Sequence[str | os.PathLike]) -> pd.DataFrame:

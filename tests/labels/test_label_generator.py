@@ -76,6 +76,9 @@ def test_a_run_alone_in_its_environment_is_labelled_with_a_warning(tmp_path, sub
     done = generator(["-f", alone / vgg.name, "-o", tmp_path / "alone.png"], tmp_path, cli_env)
     assert done.returncode == 0, done.stderr
     assert "VGG16 is the only model with infer runs" in done.stderr and "its ratings say nothing" in done.stderr
+    pdf = generator(["-f", alone / vgg.name, "-o", tmp_path / "alone.pdf"], tmp_path, cli_env)
+    text = " ".join(PdfReader(tmp_path / "alone.pdf").pages[0].extract_text().split())
+    assert pdf.returncode == 0 and "Not compared: the only model in its environment" in text
     crowded = generator(["-f", vgg, "-o", tmp_path / "crowded.png"], tmp_path, cli_env)
     assert crowded.returncode == 0 and "its ratings say nothing" not in crowded.stderr
 
