@@ -12,7 +12,6 @@ the original ELEx took about 0.35 s per label.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -29,11 +28,13 @@ TARGETS_S = {"png": 0.1, "pdf": 0.3}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30, help="renders per label and format (default 30)")
+    sys.path.insert(0, str(ROOT))
+    from mlel.cli import ArgumentParser, positive_int
+
+    parser = ArgumentParser(prog="bench/label_speed.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=positive_int, default=30, help="renders per label and format (default 30)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
     import matplotlib
     from tqdm import tqdm
 

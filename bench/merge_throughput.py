@@ -10,7 +10,6 @@ into docs/benchmarks.md between the "merge-throughput" markers. Target: >= 200 f
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import subprocess
@@ -48,12 +47,16 @@ def measure(n: int, samples: int, work: Path) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--folders", type=int, default=2000)
-    parser.add_argument("--samples", type=int, default=120, help="rows per power log (60 s at 0.5 s)")
+    sys.path.insert(0, str(ROOT))
+    from mlel.cli import ArgumentParser, positive_int
+
+    parser = ArgumentParser(prog="bench/merge_throughput.py",
+                            description="Merge throughput: synthetic experiment folders merged per second, and peak memory.")
+    parser.add_argument("--folders", type=positive_int, default=2000,
+                        help="folders in the larger run; the smaller has a tenth (default 2000)")
+    parser.add_argument("--samples", type=positive_int, default=120, help="rows per power log (60 s at 0.5 s)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
     sizes = sorted({max(1, args.folders // 10), args.folders})
     with tempfile.TemporaryDirectory() as tmp:
         rows = []

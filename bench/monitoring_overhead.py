@@ -156,10 +156,12 @@ def pct(x: float) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="wall seconds per CPU-cost measurement (a)")
-    parser.add_argument("--repeats", type=int, default=2, help="fresh processes per configuration in (a)")
-    parser.add_argument("--pairs", type=int, default=9, help="paired trainings per monitor in (b), at least 5")
+    from mlel.cli import ArgumentParser, positive_float, positive_int
+
+    parser = ArgumentParser(prog="bench/monitoring_overhead.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=positive_float, default=8.0, help="wall seconds per CPU-cost measurement (a)")
+    parser.add_argument("--repeats", type=positive_int, default=2, help="fresh processes per configuration in (a)")
+    parser.add_argument("--pairs", type=positive_int, default=9, help="paired trainings per monitor in (b), at least 5")
     parser.add_argument("--no-write", action="store_true", help="print the tables, leave docs/benchmarks.md alone")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -9,7 +9,6 @@ environments; written into docs/benchmarks.md between the "rating-speed" markers
 
 from __future__ import annotations
 
-import argparse
 import platform
 import sys
 import time
@@ -28,8 +27,11 @@ def main() -> int:
     from mlel.ratings import MODES, rate_results
     from mlel.results import load_results
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--no-write", action="store_true")
+    from mlel.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="bench/rating_speed.py",
+                            description="Rating speed: mlel.ratings on 1,000 to 100,000 runs made from the MLEE logs.")
+    parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
     args = parser.parse_args()
     base = load_results(REFERENCE)
     base = base[base.task == "infer"]

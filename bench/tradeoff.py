@@ -21,7 +21,6 @@ more method, interleaved with the others per seed, so that a change is judged on
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mlel.cli import ArgumentParser  # noqa: E402
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
 from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
 from mlel.tradeoff.search import (  # noqa: E402
@@ -47,6 +47,7 @@ from mlel.tradeoff.space import Hyperparameter as H  # noqa: E402
 MODELS = ("random_forest", "gradient_boosting", "mlp", "knn", "svm", "logistic_regression")
 BEGIN, END = "<!-- BENCH:BEGIN -->", "<!-- BENCH:END -->"
 RUN_FILE = "bench-run.json"  # per run: its wall time, so that a later bench can reuse the run
+log = logging.getLogger("bench.tradeoff")
 REMEASURE_FILE = "remeasured.jsonl"  # per data set and seed: the fresh measurements of the scored fronts
 
 # Data sets where the trade-off is real: fits take 0.05-5 s and energies span three to four decades.
@@ -262,7 +263,7 @@ def remeasure_seed(work: Path, dataset: str, seed: int, seed_runs: list[dict], p
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(prog="bench/tradeoff.py", description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="synthetic,digits", help=f"comma-separated, of {', '.join(DATASETS)}")
     ap.add_argument("--jobs", type=int, default=1,
                     help="data sets run in parallel processes (default: 1; more skews the comparison: energy is "
@@ -272,9 +273,9 @@ def main(argv=None) -> int:
                          "was larger than the difference between bo and random)")
     ap.add_argument("--init", type=int, default=len(MODELS),
                     help="initial design of bo, startup trials of TPE (default: one per family, as the search's own default)")
-    ap.add_argument("--bo-budget", type=int, default=20)
-    ap.add_argument("--random-budget", type=int, default=60)
-    ap.add_argument("--optuna-budget", type=int, default=20)
+    ap.add_argument("--bo-budget", type=int, default=20, help="evaluations per bo search (default 20)")
+    ap.add_argument("--random-budget", type=int, default=60, help="evaluations per random search (default 60; 0 skips it)")
+    ap.add_argument("--optuna-budget", type=int, default=20, help="evaluations per Optuna TPE search (default 20; 0 skips it)")
     ap.add_argument("--arm", action="append", default=[], metavar="NAME=KEY=VALUE[,KEY=VALUE...]",
                     help="also run a variant of bo with these BoOptions fields as method NAME, with bo's budget, "
                          "interleaved with the others (e.g. noise=utility_noise=4e-4); repeatable")
@@ -284,9 +285,15 @@ def main(argv=None) -> int:
     ap.add_argument("--no-remeasure", dest="remeasure", action="store_false",
                     help="do not measure the scored fronts' points again (by default, with a validation part, every "
                          "point of the fronts after 20 evaluations and at the end is re-run once, for its held-out energy)")
-    ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"))
-    ap.add_argument("--docs", type=Path, default=ROOT / "docs")
-    ap.add_argument("--quick", action="store_true", help="1 data set, 1 seed, tiny budgets (a smoke test)")
+    ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"),
+                    help="where the runs go, and bench.json (default: /tmp/mlel-bench-tradeoff)")
+    ap.add_argument("--docs", type=Path, default=ROOT / "docs",
+                    help="the docs folder whose tradeoff.md table (between the BENCH markers) and img/tradeoff/ "
+                         "figures are rewritten (default: the repository's docs)")
+    ap.add_argument("--no-write", action="store_true",
+                    help="leave the docs alone: table and figures go to WORK_DIR/docs instead")
+    ap.add_argument("--quick", action="store_true",
+                    help="1 data set, 1 seed, tiny budgets: a smoke test (implies --no-write)")
     ap.add_argument("--reuse", action="append", default=[], metavar="METHOD=DIR",
                     help="take METHOD's runs from an earlier bench's work directory instead of running them "
                          "(e.g. random=/tmp/mlel-bench-tradeoff-old after a change to bo only); repeatable")
@@ -299,6 +306,16 @@ def main(argv=None) -> int:
     os.environ["MLEL_NO_PROGRESS"] = "1"
     if args.quick:
         args.datasets, args.seeds, args.init, args.bo_budget, args.random_budget, args.optuna_budget = "iris", 1, 4, 6, 8, 6
+    if args.quick or args.no_write:  # a smoke run must never replace the published table
+        args.docs = args.work_dir / "docs"
+        log.warning("the docs are left alone: table and figures go to %s", args.docs)
+    for name in ("seeds", "jobs", "bo_budget", "init"):
+        if getattr(args, name) < (0 if name == "init" else 1):
+            ap.error(f"--{name.replace('_', '-')} must be at least {0 if name == 'init' else 1}; got {getattr(args, name)}")
+    if args.bo_budget < args.init:
+        ap.error(f"--bo-budget ({args.bo_budget}) must be at least --init ({args.init})")
+    if not 0.0 <= args.validation_size < 1.0:
+        ap.error(f"--validation-size must be a fraction from 0 to below 1; got {args.validation_size}")
     datasets = [d for d in args.datasets.split(",") if d]
     for d in datasets:
         if d not in DATASETS:
@@ -440,7 +457,7 @@ def summarise(runs, datasets, plan, args) -> dict:
              "optimiser energy (J) | optimiser time (s) | wall time per search (s) |",
              "|---|---|---:|" + "---:|" * (len(cols) + 4)]
     for dataset, method, budget, s in rows:
-        cells = [_mean_std(s[m], k) for m in measures for k in (20, budget)]
+        cells = [_mean_std(s[m], k) for m in measures for k in (min(20, budget), budget)]
         lines.append(f"| {dataset} | {method} | {budget} | " + " | ".join(cells) + f" | {s['evaluations_j']:.1f} | "
                      f"{s['optimiser_j']:.1f} | {s['optimiser_time_s']:.1f} | {s['wall_s']:.0f} |")
     verdict = []

@@ -25,7 +25,6 @@ leaves for a search's mistakes. Results: docs/tradeoff.md (summary) and docs/tra
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import Counter
 from pathlib import Path
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from mlel.cli import ArgumentParser, positive_int  # noqa: E402
 from mlel.tradeoff.space import Candidate  # noqa: E402
 from tradeoff import bench_space, paired_difference  # noqa: E402
 from tradeoff_surrogate import Surrogate, SurrogateEvaluator, load_runs, simulate  # noqa: E402
@@ -132,16 +132,16 @@ def answer_design(surrogate: Surrogate, design, seed: int) -> list[dict]:
 def main(argv=None) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(prog="bench/tradeoff_oracle.py", description=__doc__.splitlines()[0])
     ap.add_argument("--work-dir", type=Path, required=True, help="a real bench's work directory (bench/tradeoff.py --work-dir)")
     ap.add_argument("--dataset", default="digits")
-    ap.add_argument("--seeds", type=int, default=30, help="seeds the design and random search are answered on")
-    ap.add_argument("--budget", type=int, default=20, help="evaluations in the oracle's design")
-    ap.add_argument("--random-budget", type=int, default=60)
+    ap.add_argument("--seeds", type=positive_int, default=30, help="seeds the design and random search are answered on")
+    ap.add_argument("--budget", type=positive_int, default=20, help="evaluations in the oracle's design")
+    ap.add_argument("--random-budget", type=positive_int, default=60)
     ap.add_argument("--pool", default="real", metavar="real|N",
                     help="the oracle's candidates: 'real', every configuration the real runs evaluated (default), or "
                          "N Sobol points per family (where the surrogate extrapolates, its means can pass 1.0)")
-    ap.add_argument("--draws", type=int, default=48, help="Monte Carlo draws of seed and residuals per expectation")
+    ap.add_argument("--draws", type=positive_int, default=48, help="Monte Carlo draws of seed and residuals per expectation")
     ap.add_argument("--init", type=int, default=0,
                     help="start each seed's design with the search's own initial design of this many points "
                          "(6: bo's one per family), the oracle choosing the rest (default 0: one design for all seeds)")
@@ -150,7 +150,7 @@ def main(argv=None) -> int:
                          "mean-energy one (each chosen configuration's mean energy)")
     ap.add_argument("--with-bo", action="store_true",
                     help="also simulate bo (20 evaluations, initial design --init or 6) on the same seeds")
-    ap.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    ap.add_argument("--jobs", type=positive_int, default=2, help="parallel processes (default 2)")
     args = ap.parse_args(argv)
     if args.pool != "real" and not (args.pool.isdigit() and int(args.pool) > 0):
         ap.error(f"--pool {args.pool!r}: expected 'real' or a positive number of Sobol points per family")

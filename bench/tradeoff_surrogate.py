@@ -37,7 +37,6 @@ the real, interleaved bench. Needs a work directory made with
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import warnings
@@ -55,6 +54,7 @@ from mlel.tradeoff.evaluators import Evaluation  # noqa: E402
 from mlel.tradeoff.methods import BoProposer  # noqa: E402
 from mlel.tradeoff.search import (EVALUATIONS_FILE, Search, default_reference, hypervolume_curve_on_test,  # noqa: E402
                                   hypervolume_on_test, read_records)
+from mlel.cli import ArgumentParser, positive_int  # noqa: E402
 from mlel.tradeoff.space import Candidate  # noqa: E402
 from tradeoff import bench_space, paired_difference, parse_arms  # noqa: E402
 
@@ -234,13 +234,13 @@ def score_runs(surrogate: Surrogate, dataset: str, dirs: list[Path], reference) 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(prog="bench/tradeoff_surrogate.py", description=__doc__.splitlines()[0])
     ap.add_argument("--work-dir", type=Path, required=True, help="a real bench's work directory (bench/tradeoff.py --work-dir)")
-    ap.add_argument("--dataset", default="digits")
-    ap.add_argument("--seeds", type=int, default=15)
+    ap.add_argument("--dataset", default="digits", help="the work directory's data set to fit the surrogate to (default: digits)")
+    ap.add_argument("--seeds", type=positive_int, default=15, help="simulated searches per method (default 15)")
     ap.add_argument("--init", type=int, default=6, help="bo's initial design (default: one per family, as the bench)")
-    ap.add_argument("--bo-budget", type=int, default=20)
-    ap.add_argument("--random-budget", type=int, default=60)
+    ap.add_argument("--bo-budget", type=positive_int, default=20, help="evaluations per bo search (default 20)")
+    ap.add_argument("--random-budget", type=positive_int, default=60, help="evaluations per random search (default 60)")
     ap.add_argument("--bo-option", action="append", default=[], metavar="KEY=VALUE",
                     help="a BoOptions field for bo (e.g. utility_noise=4e-4, pool_global=64; 'none' for None); repeatable")
     ap.add_argument("--arm", action="append", default=[], metavar="NAME=KEY=VALUE[,KEY=VALUE...]",
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     ap.add_argument("--bo-reference", default="search", metavar="search|pooled|U,E",
                     help="the reference point of bo's acquisition: the search's own (default), the pooled one the "
                          "bench scores with, or UTILITY,ENERGY_J ('-' keeps the search's value of that coordinate)")
-    ap.add_argument("--jobs", type=int, default=2, help="seeds simulated in parallel processes (default 2)")
+    ap.add_argument("--jobs", type=positive_int, default=2, help="seeds simulated in parallel processes (default 2)")
     ap.add_argument("--score-runs", type=Path, nargs="+", metavar="DIR",
                     help="instead of simulating, score the real searches in these work directories (bo and its "
                          "arms after their first 20 evaluations, random search at its end) on the surrogate's mean "

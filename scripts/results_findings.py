@@ -7,7 +7,6 @@ Prints markdown; with --write it replaces the part of the file between the findi
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -136,13 +135,21 @@ def findings(results: Path) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", type=Path, default=ROOT / "results")
-    parser.add_argument("--write", type=Path)
+    from mlel.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="scripts/results_findings.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=ROOT / "results", help="merged results (default: results/)")
+    parser.add_argument("--write", type=Path, metavar="DOC",
+                        help=f"replace the block between {BEGIN} and {END} in DOC (e.g. docs/results.md) instead of printing")
     args = parser.parse_args()
+    if not args.results.exists():
+        parser.error(f"--results {str(args.results)!r} not found")
+    if args.write is not None:
+        doc = args.write.read_text() if args.write.is_file() else ""
+        if BEGIN not in doc or END not in doc:
+            parser.error(f"--write {str(args.write)!r} must be a file holding the markers {BEGIN} and {END}")
     text = findings(args.results)
     if args.write:
-        doc = args.write.read_text()
         start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
         args.write.write_text(doc[:start] + "\n" + text + doc[end:])
     else:

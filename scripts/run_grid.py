@@ -42,6 +42,7 @@ SCALING_CAP = {
 TORCH_EPOCHS = {"cnn": 20}
 TORCH_DEFAULT_EPOCHS = 200
 TORCH_PARAMS = {"logistic_regression": {"learning_rate_init": 0.01}}
+PHASES = ("train", "infer", "scaling", "threads")
 MONITOR_INTERVAL_S = 0.1
 INFER_MIN_DURATION_S = 1.0
 
@@ -135,25 +136,39 @@ def _existing(output_dir: Path) -> dict[str, Path]:
 
 
 def main(argv=None) -> int:
-    from mlel.cli import ArgumentParser, setup_logging
+    from mlel.cli import ArgumentParser, folder_path, setup_logging
 
     parser = ArgumentParser(prog="run_grid.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output-dir", type=Path, default=ROOT / "runs" / "grid")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "results")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--phases", default="train,infer,scaling,threads")
+    parser.add_argument("--output-dir", type=folder_path,
+                        help="experiment folders (default: runs/grid; with --quick, runs/grid-quick)")
+    parser.add_argument("--results-dir", type=folder_path,
+                        help="where the merge goes (default: results/, the shipped runs; with --quick, "
+                             "runs/grid-quick-results, so a smoke test never joins them)")
+    parser.add_argument("--repeats", type=int, default=3, help="seeds per model and data set (default: 3; --quick: 1)")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of {', '.join(PHASES)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="one data set, one repeat, two sizes: a smoke test")
-    parser.add_argument("--no-merge", action="store_true")
+    parser.add_argument("--no-merge", action="store_true", help="run only; do not merge into --results-dir")
     args = parser.parse_args(argv)
+    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
+    if not phases or phases - set(PHASES):
+        parser.error(f"--phases must name some of {', '.join(PHASES)}; got {args.phases!r}")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1; got {args.repeats}")
+    if args.output_dir is None:
+        args.output_dir = ROOT / "runs" / ("grid-quick" if args.quick else "grid")
+    if args.results_dir is None:
+        args.results_dir = ROOT / "runs" / "grid-quick-results" if args.quick else ROOT / "results"
     setup_logging()
     logging.getLogger("mlel").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:  # runs raise 'mlel' to INFO for their own log files
+        handler.setLevel(logging.INFO)
+        handler.addFilter(lambda record: record.levelno >= logging.WARNING or not record.name.startswith("mlel"))
 
     from tqdm import tqdm
 
     from mlel.experiments.infer import InferConfig, run_inference
     from mlel.experiments.train import TrainConfig, run_training
 
-    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     jobs = plan(args.repeats, phases, args.quick)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     done = _existing(args.output_dir)

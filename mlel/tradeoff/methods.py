@@ -117,6 +117,19 @@ class BoProposer:
         self.reference_model = reference_model  # (utility, -log10 energy); set by the search once known
         self._design = space.sobol_design(init, seed)
 
+    def warm_up(self) -> None:
+        """Import what a guided step uses, before the first measured step: BoTorch, GPyTorch and, at the
+        first torch optimiser, PyTorch's compiler stack take seconds once per process (30 s on a busy
+        machine in one bench), which would land on the first step's energy alone."""
+        import importlib
+
+        import torch
+
+        for module in ("botorch.acquisition.multi_objective.logei", "botorch.fit", "botorch.models",
+                       "botorch.optim.optimize", "botorch.sampling.normal", "gpytorch.mlls"):
+            importlib.import_module(module)
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
     def propose(self, index: int, history: Sequence[Observation]) -> Candidate:
         ok = [h for h in history if not h.failed]
         if index < self.init or len(ok) < 2 or self.reference_model is None:

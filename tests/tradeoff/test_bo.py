@@ -163,3 +163,24 @@ def test_perturbations_are_reflected_at_the_ends_of_the_range_not_piled_on_them(
     x = pool[pool[:, 0] == 0][:, space.family_columns("a")[0]]
     assert (x <= 0.05).sum() > 20  # many perturbations close to the evaluated point ...
     assert x.min() > 0.0  # ... none on the end of the range
+
+
+def test_bo_warm_up_imports_before_the_first_measured_step():
+    """BoTorch and PyTorch's compiler stack import once per process, in seconds: warm_up (which the search
+    calls before its first measured proposal) must be where that happens."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        from mlel.tradeoff.methods import BoProposer
+        from mlel.tradeoff.space import SearchSpace
+        proposer = BoProposer(SearchSpace.from_models(["knn", "svm"]), seed=0, init=2)
+        assert "botorch.fit" not in sys.modules and "torch._dynamo" not in sys.modules
+        proposer.warm_up()
+        assert "botorch.fit" in sys.modules and "torch._dynamo" in sys.modules
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
