@@ -155,6 +155,22 @@ def pct(x: float) -> str:
     return f"{100 * x:.3f} %"
 
 
+def meters_line() -> str:
+    """What mlel's discovery finds here, as measured or estimated (not a fixed sentence: RAPL or a GPU change it)."""
+    import warnings
+
+    from mlel.measurement import discover_meters
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        meters = discover_meters(device="cpu")
+    try:
+        return " + ".join(f"{m.name} ({m.provenance.value})" for m in meters)
+    finally:
+        for m in meters:
+            getattr(m, "close", lambda: None)()
+
+
 def main(argv=None) -> int:
     from mlel.cli import ArgumentParser, positive_float, positive_int
 
@@ -196,7 +212,7 @@ def main(argv=None) -> int:
 
     lines = [
         f"Run on {date.today().isoformat()}: {machine_line()}; {load_before} at the start "
-        f"(a shared machine: other work runs beside the benchmark). Meters: estimate:cpu + estimate:ram (no RAPL, no GPU here). "
+        f"(a shared machine: other work runs beside the benchmark). Meters: {meters_line()}. "
         f"CodeCarbon {__import__('codecarbon').__version__} `OfflineEmissionsTracker(measure_power_secs=interval, tracking_mode='machine')`. "
         f"Command: `python bench/monitoring_overhead.py --seconds {args.seconds:g} --repeats {args.repeats} --pairs {args.pairs}` ({elapsed:.0f} s).",
         "",

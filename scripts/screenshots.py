@@ -90,10 +90,14 @@ def click_point(driver, model: str | None = None) -> None:
 def main(argv=None) -> int:
     parser = ArgumentParser(prog="screenshots.py", description=__doc__.splitlines()[0])
     parser.add_argument("--results", nargs="*", default=None, help="results to show (default: MLEE reference + demo logs)")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "img" / "elex"))
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "img" / "elex"), help="where the PNGs go (default: docs/img/elex)")
+    parser.add_argument("--port", type=int, default=8765, help="port of the temporary ELEx server (default: 8765)")
     args = parser.parse_args(argv)
+    from mlel.cli import check_listen_address
+
+    check_listen_address("127.0.0.1", args.port)  # before Chrome starts: a busy port is one line, not a traceback
     setup_logging()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request drowned what the script says
     from mlel.elex import create_app
     from mlel.elex.synthetic import write_demo_logs
 
