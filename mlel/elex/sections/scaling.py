@@ -10,9 +10,9 @@ from mlel.elex import figures, ids
 from mlel.elex.data import ResultsData
 from mlel.elex.metrics import ESTIMATED, metric_title
 from mlel.elex.sections.common import FILTER_INPUTS, filtered_values
-from mlel.elex.sections.search import TASK_WORDS
 
 SCALING_PREFIX = "synthetic"
+TASK_WORDS = {"train": "training", "infer": "inference"}
 
 
 def layout() -> html.Div:

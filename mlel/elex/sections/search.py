@@ -30,9 +30,6 @@ def layout() -> html.Div:
     ]))
 
 
-TASK_WORDS = {"train": "training", "infer": "inference"}
-
-
 def search_ids(runs) -> list[str]:
     return sorted(s for s in runs["search_id"].dropna().astype(str).unique() if s)
 
