@@ -149,9 +149,11 @@ def main(argv=None) -> int:
                     help="what the oracle maximises: the test hypervolume (energy as measured, default) or the "
                          "mean-energy one (each chosen configuration's mean energy)")
     ap.add_argument("--with-bo", action="store_true",
-                    help="also simulate bo (20 evaluations, initial design --init or 6) on the same seeds")
+                    help="also simulate bo (--budget evaluations, initial design --init or 6) on the same seeds")
     ap.add_argument("--jobs", type=positive_int, default=2, help="parallel processes (default 2)")
     args = ap.parse_args(argv)
+    if args.with_bo and args.budget < (args.init or 6):
+        ap.error(f"--with-bo: --budget ({args.budget}) must be at least bo's initial design ({args.init or 6})")
     if args.pool != "real" and not (args.pool.isdigit() and int(args.pool) > 0):
         ap.error(f"--pool {args.pool!r}: expected 'real' or a positive number of Sobol points per family")
     runs, by_seed, reference = load_runs(args.work_dir, args.dataset, ap.error)
@@ -167,7 +169,7 @@ def main(argv=None) -> int:
             designs = [oracle_design(surrogate, pool, args.budget, args.draws, reference, args.measure)] * args.seeds
         methods = {"random": list(ex.map(_search, [(surrogate, "random", args.random_budget, s, 6, reference) for s in seeds]))}
         if args.with_bo:
-            methods["bo"] = list(ex.map(_search, [(surrogate, "bo", 20, s, args.init or 6, reference) for s in seeds]))
+            methods["bo"] = list(ex.map(_search, [(surrogate, "bo", args.budget, s, args.init or 6, reference) for s in seeds]))
     methods["oracle"] = [surrogate.scores(answer_design(surrogate, designs[s], s), s, reference) for s in seeds]
     counts = Counter(c.model for d in designs for c in d[args.init:])
     print(f"{args.dataset}, surrogate of {len(runs)} runs in {args.work_dir}, {args.seeds} seeds, "
@@ -181,7 +183,7 @@ def main(argv=None) -> int:
         print(f"{measure} hypervolume, random after {args.random_budget}: {rnd.mean():.4f}")
         for name in [m for m in ("bo", "oracle") if m in methods]:
             hv = np.array([v[k] for v in methods[name]])
-            print(f"  {name} ({args.budget if name == 'oracle' else 20}): {hv.mean():.4f} ({100 * hv.mean() / rnd.mean():.2f} %); "
+            print(f"  {name} ({args.budget}): {hv.mean():.4f} ({100 * hv.mean() / rnd.mean():.2f} %); "
                   + paired_difference(hv - rnd, name, "random"))
         if "bo" in methods:
             d = np.array([v[k] for v in methods["oracle"]]) - np.array([v[k] for v in methods["bo"]])
