@@ -109,8 +109,10 @@ def choose_reference(table: pd.DataFrame, task: str, run: pd.Series, reference: 
     """The reference model for ``run``'s environment and data set.
 
     Given: it must have run there (else the error lists the models that did). Not given: MLEE's
-    ResNet101 where it ran, else the labelled model itself, so the label says how it compares with
-    its neighbours (its own indices are 1).
+    ResNet101 where it ran, else of the models that ran there the one that ran ``task`` in the most
+    (environment, data set) groups of the table (ties: alphabetical), as ELEx chooses: a common
+    yardstick, so labels of one environment compare with each other (with only the labelled model
+    there, that model itself, and the label says so).
     """
     same = table[(table["task"] == task) & (table["environment"] == run["environment"]) & (table["dataset"] == run["dataset"])]
     models = sorted(set(same["model"]))
@@ -121,7 +123,13 @@ def choose_reference(table: pd.DataFrame, task: str, run: pd.Series, reference: 
                 f"models there: {', '.join(map(repr, models))}"
             )
         return reference
-    return MLEE_REFERENCE_MODEL if MLEE_REFERENCE_MODEL in models else str(run["model"])
+    if MLEE_REFERENCE_MODEL in models:
+        return MLEE_REFERENCE_MODEL
+    groups = table[table["task"] == task].drop_duplicates(["environment", "dataset", "model"]).groupby("model").size()
+    spread = groups[groups.index.isin(models)]
+    if spread.empty:
+        return str(run["model"])
+    return str(spread[spread == spread.max()].sort_index().index[0])
 
 
 def rate_run(table: pd.DataFrame, run: pd.Series, options: RatingOptions) -> pd.Series:

@@ -98,7 +98,7 @@ def compute_indices(df: pd.DataFrame, task: str, reference, missing_reference: s
         missing = _missing_reference_message(sub.loc[~has_ref], reference, task)
         if missing_reference == "raise" or not has_ref.any():
             raise UserInputError(missing)
-        log.info("%s; those runs are not rated", missing)
+        log.debug("%s; those runs are not rated", missing)  # callers say it their way (the CLI's notes, ELEx's summary)
         sub = sub.loc[has_ref]
         ref_model = ref_model.loc[has_ref]
         group_index = group_index[has_ref]

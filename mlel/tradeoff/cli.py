@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              search.search_id, method, args.dataset, args.budget, args.init, ",".join(space.names), args.output_dir)
     outcome = search.run(evaluator, overhead_meter=make_overhead_meter(args.output_dir),
                          progress=not args.no_progress)
-    _print_summary(outcome)
+    _print_summary(outcome, objective, args.validation_size > 0)
     if outcome.interrupted:
         again = argv if "--resume" in argv else [*argv, "--resume"]
         print(f"interrupted; continue with: {PROG} {shlex.join(again)}")
@@ -191,7 +191,7 @@ def _check_dataset(dataset: str, target: str | None, seed: int, n_samples: int =
         raise UserInputError(f"cannot read data set {dataset!r}: {exc}") from exc
 
 
-def _print_summary(outcome) -> None:
+def _print_summary(outcome, objective: str = "accuracy", validation: bool = False) -> None:
     hv = outcome.hypervolumes[-1] if outcome.hypervolumes else None
     e = outcome.search_energy
     print(f"{len(outcome.records)} evaluations, {len(outcome.front)} on the Pareto front, "
@@ -201,7 +201,8 @@ def _print_summary(outcome) -> None:
         print(f"chosen on the validation part; on the test split: hypervolume {test_hv:.4g}")
     for p in outcome.front:
         test = f" (test {p['test_utility']:.4f})" if p.get("test_utility") is not None else ""
-        print(f"  {p['model']:<20} utility {p['utility']:.4f}{test}  energy {p['energy_j']:.4g} J  "
+        print(f"  {p['model']:<20} {'validation ' if validation else ''}{objective} {p['utility']:.4f}{test}  "
+              f"energy {p['energy_j']:.4g} J  "
               f"time {p['time_s']:.3g} s  ({p['provenance']})")
     opt = f"{e['optimiser_j']:.4g} J" if e["optimiser_j"] is not None else "not measured"
     print(f"energy spent by the search: {e['total_j']:.4g} J (evaluations {e['evaluations_j']:.4g} J, "

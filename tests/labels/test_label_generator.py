@@ -186,3 +186,18 @@ def test_a_data_set_missing_from_an_existing_environment_is_named_as_such():
     with pytest.raises(UserInputError, match="no train run with environment 'tpu env'"):
         select_run(table, "train", "cnn", environment="tpu env", dataset="digits")
     assert select_run(table, "train", "cnn", environment="torch env", dataset="digits")["date"] == "d1"
+
+
+def test_the_default_reference_is_the_most_widespread_model_of_the_runs_environment():
+    import pandas as pd
+
+    from mlel.labels.generate import choose_reference
+
+    table = pd.DataFrame({"task": ["train"] * 6, "dataset": ["d"] * 6,
+                          "environment": ["A", "A", "B", "B", "C", "D"],
+                          "model": ["svm", "logistic_regression", "knn", "logistic_regression", "ResNet101", "alone"]})
+    run = table.iloc[0]
+    assert choose_reference(table, "train", run, None) == "logistic_regression"  # in 2 groups; svm in 1
+    assert choose_reference(table, "train", table.iloc[4], None) == "ResNet101"  # MLEE's, where it ran
+    assert choose_reference(table, "train", table.iloc[5], None) == "alone"  # nothing else ran there
+    assert choose_reference(table, "train", run, "svm") == "svm"
