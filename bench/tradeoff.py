@@ -287,11 +287,12 @@ def main(argv=None) -> int:
                          "point of the fronts after 20 evaluations and at the end is re-run once, for its held-out energy)")
     ap.add_argument("--work-dir", type=Path, default=Path("/tmp/mlel-bench-tradeoff"),
                     help="where the runs go, and bench.json (default: /tmp/mlel-bench-tradeoff)")
-    ap.add_argument("--docs", type=Path, default=ROOT / "docs",
+    ap.add_argument("--docs", type=Path,
                     help="the docs folder whose tradeoff.md table (between the BENCH markers) and img/tradeoff/ "
                          "figures are rewritten (default: the repository's docs)")
     ap.add_argument("--no-write", action="store_true",
-                    help="leave the docs alone: table and figures go to WORK_DIR/docs instead")
+                    help="leave the docs alone: the figures go to WORK_DIR/docs/img/tradeoff, the table is printed "
+                         "and kept in WORK_DIR/bench.json")
     ap.add_argument("--quick", action="store_true",
                     help="1 data set, 1 seed, tiny budgets: a smoke test (implies --no-write)")
     ap.add_argument("--reuse", action="append", default=[], metavar="METHOD=DIR",
@@ -307,8 +308,13 @@ def main(argv=None) -> int:
     if args.quick:
         args.datasets, args.seeds, args.init, args.bo_budget, args.random_budget, args.optuna_budget = "iris", 1, 4, 6, 8, 6
     if args.quick or args.no_write:  # a smoke run must never replace the published table
+        if args.docs is not None:
+            ap.error("--docs names docs to rewrite; --quick and --no-write leave docs alone: give one of them")
         args.docs = args.work_dir / "docs"
-        log.warning("the docs are left alone: table and figures go to %s", args.docs)
+        log.warning("the docs are left alone: figures go to %s, the table is printed and kept in %s",
+                    args.docs / "img" / "tradeoff", args.work_dir / "bench.json")
+    elif args.docs is None:
+        args.docs = ROOT / "docs"
     for name in ("seeds", "jobs", "bo_budget", "init"):
         if getattr(args, name) < (0 if name == "init" else 1):
             ap.error(f"--{name.replace('_', '-')} must be at least {0 if name == 'init' else 1}; got {getattr(args, name)}")

@@ -33,7 +33,7 @@ def build_parser() -> ArgumentParser:
     which.add_argument("--dataset", help="data set, when the model ran on several in that environment")
     rating = p.add_argument_group("rating (as in python -m mlel.ratings)")
     rating.add_argument("--reference", help="reference model in the same environment (default: ResNet101 where it ran, "
-                        "else the model there that ran in the most environments)")
+                        "else the model there that ran in the most environments and data sets)")
     rating.add_argument("--rating-mode", "--mode", dest="rating_mode", default=DEFAULT_MODE, help=f"compound rating mode: {', '.join(MODES)} (default: {DEFAULT_MODE})")
     rating.add_argument("--boundaries", metavar="FILE", help="rating boundaries JSON (default: 80/60/40/20 %% quantiles of the rated runs)")
     rating.add_argument("--weights", metavar="FILE", help="metric weights JSON, merged over the defaults")

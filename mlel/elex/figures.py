@@ -415,7 +415,7 @@ def scaling_figure(df: pd.DataFrame, energy: str = "energy_j", accuracy: str = "
 
 
 def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_y: bool,
-                   x_title: str | None = None) -> tuple[go.Figure, go.Figure]:
+                   x_title: str | None = None, note: str = "", empty_message: str = "No search chosen") -> tuple[go.Figure, go.Figure]:
     """One trade-off search: its evaluations (in order: ``search_index`` where known, else date) with
     the front, and the hypervolume after each evaluation."""
     order_by = "search_index" if "search_index" in df and df["search_index"].notna().all() else "date"
@@ -446,9 +446,11 @@ def search_figures(df: pd.DataFrame, x: str, y: str, maximize_x: bool, maximize_
     finite = np.all(np.isfinite(values), axis=1)
     hv = go.Figure()
     hv.update_layout(template=_TEMPLATE, margin=dict(l=60, r=20, t=30, b=50))
+    if note:
+        scatter.update_layout(title=dict(text=note, font=dict(size=12)), margin=dict(t=50))
     if runs.empty:
         for figure in (scatter, hv):
-            figure.add_annotation(text="No search chosen", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+            figure.add_annotation(text=empty_message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
             figure.update_xaxes(showticklabels=False)
             figure.update_yaxes(showticklabels=False)
     hv.update_xaxes(title="Evaluation [count]")

@@ -104,40 +104,43 @@ SEARCH_ENERGY_TITLES = {
 }
 
 
-def search_evaluations(runs: pd.DataFrame, task: str = "train") -> tuple[pd.DataFrame, str]:
-    """One trade-off search's runs -> one row per evaluation with the energy the search optimised, and
-    that energy's axis title.
+def search_evaluations(runs: pd.DataFrame, task: str = "train") -> tuple[pd.DataFrame, str, int]:
+    """One trade-off search's runs -> one row per evaluation with the energy the search optimised, that
+    energy's axis title, and how many evaluations were left out for want of their inference run.
 
     A search records its energy objective in every run (``search_energy``: ``train``, ``infer`` or
     ``train+infer``, with ``search_predictions``); an evaluation of an ``infer`` mode is a training
     and an inference run with the same ``search_index``, so its energy is rebuilt from both:
     ``train+infer`` = training energy + predictions x energy per prediction. The utility is the test
     accuracy of the training run. Runs of searches older than those columns fall back to ``task``'s
-    own energy, one row per run of that task.
+    own energy, one row per run of that task. Of runs sharing a ``search_index`` (an evaluation
+    interrupted and run again on ``--resume``) the latest counts.
     """
     columns = ["search_index", "run_id", "model", "date", "energy_j", "accuracy", "energy_is_estimate"]
     mode = ""
     if "search_energy" in runs and "search_index" in runs:
-        modes = [m for m in runs["search_energy"].astype(str).unique() if m]
-        mode = modes[0] if len(modes) == 1 else ""
+        modes = set(runs["search_energy"].fillna("").astype(str)) & set(SEARCH_ENERGY_TITLES)
+        mode = modes.pop() if len(modes) == 1 else ""
     if not mode or runs["search_index"].isna().all():
         own = runs[runs["task"] == task]
         energy = "energy_per_sample_j" if task == "infer" else "energy_j"
         out = own.assign(energy_j=own[energy]).sort_values("date", kind="stable")
         title = "Energy per sample [J]" if task == "infer" else "Energy [J]"
         out = out.assign(search_index=np.arange(1, len(out) + 1, dtype=float))
-        return out[columns].reset_index(drop=True), title
-    train = runs[runs["task"] == "train"].drop_duplicates("search_index").set_index("search_index")
-    infer = runs[runs["task"] == "infer"].drop_duplicates("search_index").set_index("search_index")
+        return out[columns].reset_index(drop=True), title, 0
+    latest = runs.sort_values("date", kind="stable")
+    train = latest[latest["task"] == "train"].drop_duplicates("search_index", keep="last").set_index("search_index")
+    infer = latest[latest["task"] == "infer"].drop_duplicates("search_index", keep="last").set_index("search_index")
     predictions = float(pd.to_numeric(runs["search_predictions"], errors="coerce").dropna().iloc[0]) \
         if mode == "train+infer" and runs["search_predictions"].notna().any() else 0.0
-    rows = []
+    rows, missing = [], 0
     for index in sorted(train.index):
         t = train.loc[index]
         if mode == "train":
             energy, estimated = t["energy_j"], bool(t["energy_is_estimate"])
         elif index not in infer.index:
-            continue  # the inference run of an infer mode is missing (failed, or not merged): no energy
+            missing += 1  # the inference run of an infer mode is missing (failed, or not merged): no energy
+            continue
         else:
             i = infer.loc[index]
             per = i["energy_per_sample_j"]
@@ -145,5 +148,5 @@ def search_evaluations(runs: pd.DataFrame, task: str = "train") -> tuple[pd.Data
             estimated = bool(t["energy_is_estimate"]) or bool(i["energy_is_estimate"])
         rows.append({"search_index": float(index), "run_id": t["run_id"], "model": t["model"], "date": t["date"],
                      "energy_j": float(energy), "accuracy": float(t["accuracy"]), "energy_is_estimate": estimated})
-    title = SEARCH_ENERGY_TITLES[mode].format(predictions=int(predictions)) if mode in SEARCH_ENERGY_TITLES else "Energy [J]"
-    return pd.DataFrame(rows, columns=columns), title
+    title = SEARCH_ENERGY_TITLES[mode].format(predictions=int(predictions))
+    return pd.DataFrame(rows, columns=columns), title, missing

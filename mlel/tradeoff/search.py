@@ -296,10 +296,10 @@ class Search:
             proposer = make_proposer(self.meta["method"], self.space, self.meta["seed"], self.meta["budget"], self.meta["init"])
         budget = self.meta["budget"]
         interrupted = False
-        if len(self.records) < budget and callable(getattr(proposer, "warm_up", None)):
-            proposer.warm_up()  # one-time imports stay out of the first step's measured energy
         bar = _progress_bar(progress, budget, len(self.records), self.meta.get("method", ""))
         try:
+            if len(self.records) < budget and callable(getattr(proposer, "warm_up", None)):
+                proposer.warm_up()  # one-time imports stay out of the first step's measured energy
             while len(self.records) < budget:
                 index = len(self.records)
                 self._maybe_fix_reference()

@@ -158,3 +158,15 @@ def test_cli_port_in_use_is_one_line(python_exe, repo_root, cli_env):
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"elex.py: error: port {port} on 127.0.0.1 is already in use; choose another with --port"
+
+
+def test_an_experiment_alone_in_its_environment_is_flagged_for_its_label():
+    from mlel.elex.sections.experiment import with_alone_flag
+
+    table = pd.DataFrame({"task": ["train"] * 3, "environment": ["A", "A", "B"], "dataset": ["d"] * 3,
+                          "model": ["svm", "knn", "svm"]})
+    alone = pd.Series({"task": "train", "environment": "B", "dataset": "d", "model": "svm", "reference_model": "svm"})
+    crowded = alone.copy()
+    crowded["environment"] = "A"
+    assert with_alone_flag(alone, table)["rated_alone"] and not with_alone_flag(crowded, table)["rated_alone"]
+    assert "rated_alone" not in alone  # a copy: the cached rated table is never changed

@@ -297,17 +297,25 @@ def test_a_searchs_evaluations_carry_the_energy_it_optimised():
     runs = pd.DataFrame([run("train", 1, 2.0, np.nan, 0.90), run("infer", 1, 5.0, 0.004, 0.90),
                          run("train", 2, 10.0, np.nan, 0.95), run("infer", 2, 3.0, 0.001, 0.95, estimated=False),
                          run("train", 3, 1.0, np.nan, 0.80)])  # evaluation 3's inference run is missing
-    evaluations, title = search_evaluations(runs)
-    assert title == "Training + 1,000 predictions: energy [J]"
+    evaluations, title, missing = search_evaluations(runs)
+    assert title == "Training + 1,000 predictions: energy [J]" and missing == 1
     assert evaluations["search_index"].tolist() == [1.0, 2.0]
     assert evaluations["energy_j"].tolist() == pytest.approx([2.0 + 1000 * 0.004, 10.0 + 1000 * 0.001])
     assert evaluations["accuracy"].tolist() == [0.90, 0.95] and evaluations["energy_is_estimate"].all()
-    per_prediction, title = search_evaluations(runs.assign(search_energy="infer"))
+    per_prediction, title, _ = search_evaluations(runs.assign(search_energy="infer"))
     assert title == "Energy per prediction [J]" and per_prediction["energy_j"].tolist() == pytest.approx([0.004, 0.001])
-    training, _ = search_evaluations(runs.assign(search_energy="train"))
+    training, _, missing = search_evaluations(runs.assign(search_energy="train"))
+    assert missing == 0
     assert training["energy_j"].tolist() == [2.0, 10.0, 1.0]
     # a search merged before these columns existed: the task's own energy, one row per run
-    old, title = search_evaluations(runs.drop(columns=["search_energy", "search_index"]), "infer")
+    old, title, _ = search_evaluations(runs.drop(columns=["search_energy", "search_index"]), "infer")
     assert title == "Energy per sample [J]" and old["energy_j"].tolist() == pytest.approx([0.004, 0.001])
     scatter, _ = figures.search_figures(evaluations, "energy_j", "accuracy", False, True, x_title="T")
     assert scatter.layout.xaxis.title.text == "T"
+    # a column without values (a table merged with uploads) is no mode; an evaluation run again on --resume
+    # counts its latest runs, not an orphan training run of the interrupted try
+    nan_mode, title, _ = search_evaluations(runs.assign(search_energy=np.nan), "train")
+    assert title == "Energy [J]" and len(nan_mode) == 3
+    orphan = pd.DataFrame([run("train", 2, 99.0, np.nan, 0.10) | {"date": "2026-01-00"}])
+    again, _, _ = search_evaluations(pd.concat([orphan, runs], ignore_index=True))
+    assert again["energy_j"].tolist() == pytest.approx([2.0 + 1000 * 0.004, 10.0 + 1000 * 0.001])

@@ -98,6 +98,16 @@ def metrics_table(row: pd.Series, task: str) -> dbc.Table:
     return dbc.Table([head, html.Tbody(body)], size="sm", bordered=False, hover=True, className="mb-0")
 
 
+def with_alone_flag(row: pd.Series, table: pd.DataFrame) -> pd.Series:
+    """``row`` with ``rated_alone``: only its reference model ran its task in its environment and data set,
+    so its ratings compare it with itself (the label says "Not compared", as the label generator's do)."""
+    same = table[(table["task"] == row["task"]) & (table["environment"] == row["environment"])
+                 & (table["dataset"] == row["dataset"])]
+    row = row.copy()
+    row["rated_alone"] = set(same["model"].astype(str)) == {str(row.get("reference_model", ""))}
+    return row
+
+
 def summary(row: pd.Series) -> dict:
     """The row as plain JSON (NaN -> null), for the summary download."""
     out = {}
@@ -131,9 +141,10 @@ def register(app, data: ResultsData) -> None:
             return None
         settings = settings_from_controls(task, reference, mode, weights, weight_ids, bounds, bound_ids)
         try:
-            return data.rated_row(settings, run_id, uploads_from_store(uploads))
+            row = data.rated_row(settings, run_id, uploads_from_store(uploads))
         except MlelError:
             return None
+        return None if row is None else with_alone_flag(row, data.combined(uploads_from_store(uploads)))
 
     @app.callback(
         output=dict(title=Output(ids.EXPERIMENT_TITLE, "children"), label=Output(ids.EXPERIMENT_LABEL, "src"),

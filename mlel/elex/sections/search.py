@@ -47,5 +47,9 @@ def register(app, data: ResultsData) -> None:
     def show(search_id, task, uploads):
         table = data.combined(uploads_from_store(uploads))
         runs = table[table["search_id"].astype(str) == (search_id or "\0")]
-        evaluations, title = search_evaluations(runs, task)
-        return figures.search_figures(evaluations, "energy_j", "accuracy", False, True, x_title=title)
+        evaluations, title, missing = search_evaluations(runs, task)
+        note = (f"{missing} evaluation{'s' if missing > 1 else ''} left out: no inference run merged "
+                "(merge the search's whole experiments/ folder)") if missing else ""
+        empty = "No search chosen" if not search_id else "No evaluation with its energy: " + (note or "no runs")
+        return figures.search_figures(evaluations, "energy_j", "accuracy", False, True, x_title=title, note=note,
+                                      empty_message=empty)

@@ -59,8 +59,8 @@ def register(app, data) -> None:
             parts.append(f"{len(twice)} already uploaded.")
         if loaded:
             parts.append(f"{len(loaded)} already among the loaded results (not added twice).")
-        return uploads_to_store(current + new), dbc.Alert(" ".join(parts), color="success" if new else "secondary",
-                                                          className="py-2 mb-0 small")
+        alert = dbc.Alert(" ".join(parts), color="success" if new else "secondary", className="py-2 mb-0 small")
+        return (uploads_to_store(current + new) if new else no_update), alert  # nothing new: no view redraws
 
     @app.callback(Output(ids.STORE_UPLOADS, "data", allow_duplicate=True),
                   Output(ids.UPLOAD_MESSAGE, "children", allow_duplicate=True),
