@@ -36,6 +36,13 @@ class IncompleteExperimentError(SchemaError):
     """An experiment folder is missing its completion marker or a required file."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none): vendor errors quoted
+    in a one-line message."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def choices_message(what: str, got: object, choices) -> str:
     """Format the house-style message: "The 'x' parameter must be one of ...; got 'y'"."""
     listed = ", ".join(repr(c) for c in sorted(choices))

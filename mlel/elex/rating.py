@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from mlel.errors import MlelError, UserInputError
-from mlel.ratings import DEFAULT_MODE, MODES, load_boundaries, load_weights, metric_specs, rate_results, resolve_weights
+from mlel.ratings import (DEFAULT_MODE, MODES, load_boundaries, load_weights, metric_specs, most_widespread_model,
+                          rate_results, resolve_weights)
 from mlel.ratings import save_boundaries, save_weights
 
 log = logging.getLogger(__name__)
@@ -21,11 +22,7 @@ __all__ = ["DEFAULT_MODE", "MODES", "default_reference", "rate", "references", "
 def default_reference(table: pd.DataFrame, task: str) -> str | None:
     """The model that ran ``task`` in the most (environment, data set) groups, so the fewest runs go unrated.
     Ties go to the alphabetically first model."""
-    sub = table[table["task"] == task]
-    if sub.empty:
-        return None
-    groups = sub.drop_duplicates(["environment", "dataset", "model"]).groupby("model").size()
-    return str(groups.sort_index().idxmax())
+    return most_widespread_model(table, task)
 
 
 def references(table: pd.DataFrame, task: str, preferred: str | None) -> dict[str, str]:

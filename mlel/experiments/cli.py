@@ -89,8 +89,9 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args.model or not args.dataset:
         train_parser().error("--model and --dataset are required (or --list)")
-    if args.dataset != "synthetic" and (args.n_samples is not None or args.n_features is not None):
-        train_parser().error(f"--n-samples and --n-features apply to --dataset synthetic only; got --dataset {args.dataset}")
+    from mlel.experiments.datasets import synthetic_size
+
+    n_samples, n_features = synthetic_size(args.dataset, args.n_samples, args.n_features)
     setup_logging(args.verbose)
     from mlel.experiments.train import TrainConfig, repeat_configs, run_training
 
@@ -99,8 +100,7 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         params=parse_params(args.param), seed=args.seed, threads=args.threads, epochs=args.epochs,
         batch_size=args.batch_size, monitor_interval_s=args.monitor_interval, baseline_s=args.baseline_s,
         min_duration_s=args.min_duration_s, country=args.country, output_dir=args.output_dir, target=args.target,
-        n_samples=1000 if args.n_samples is None else args.n_samples,
-        n_features=20 if args.n_features is None else args.n_features, test_size=args.test_size, cv_folds=args.cv_folds, progress=not args.no_progress,
+        n_samples=n_samples, n_features=n_features, test_size=args.test_size, cv_folds=args.cv_folds, progress=not args.no_progress,
     )
     outcomes = []
     try:

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MISSING_MARKERS = ["?", "", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-"]
 MAX_ONEHOT_CATEGORIES = 20   # text columns with more distinct values are dropped (ids, free text)
 MAX_CLASSES = 100
+SYNTHETIC_SAMPLES, SYNTHETIC_FEATURES = 1000, 20  # the generated data set's default rows and features
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class HeldOutSplit:
             raise SchemaError(f"cannot read the held-out split {str(path)!r}: {exc}") from exc
 
 
+
 def hold_out_validation(data: Dataset, size: float, seed: int) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Split a validation part (fraction ``size``, stratified, ``seed``) off the training split.
 
@@ -104,13 +106,21 @@ def dataset_slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "data"
 
 
+def synthetic_size(dataset: str, n_samples: int | None, n_features: int | None) -> tuple[int, int]:
+    """``--n-samples``/``--n-features`` as given (``None``: not given) -> the sizes to load with; they
+    describe only the generated data set, and given with another one they are a user's mistake."""
+    if dataset != "synthetic" and (n_samples is not None or n_features is not None):
+        raise UserInputError(f"--n-samples and --n-features apply to --dataset synthetic only; got --dataset {dataset}")
+    return (SYNTHETIC_SAMPLES if n_samples is None else n_samples, SYNTHETIC_FEATURES if n_features is None else n_features)
+
+
 def load_dataset(
     name: str,
     *,
     seed: int = 0,
     test_size: float = 0.25,
-    n_samples: int = 1000,
-    n_features: int = 20,
+    n_samples: int = SYNTHETIC_SAMPLES,
+    n_features: int = SYNTHETIC_FEATURES,
     target: str | None = None,
 ) -> Dataset:
     """Load, split (stratified, ``seed``) and preprocess one data set. Raises ``UserInputError``."""

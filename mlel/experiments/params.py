@@ -44,6 +44,12 @@ def parse_params(items: Iterable[str]) -> dict:
     return params
 
 
+def flag_or_param(flag: str, key: str, params: dict) -> None:
+    """A command-line flag (``--epochs``) and ``--param`` (``max_iter``) that set the same thing: one only."""
+    if key in params:
+        raise UserInputError(f"{flag} and --param {key} set the same thing; give one of them")
+
+
 def positive_ints(name: str, value) -> tuple[int, ...]:
     """Layer widths and the like: ``100`` or ``(100, 50)`` -> a tuple of positive integers, else a user error."""
     values = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (list, tuple)) else None

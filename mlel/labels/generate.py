@@ -123,13 +123,11 @@ def choose_reference(table: pd.DataFrame, task: str, run: pd.Series, reference: 
                 f"models there: {', '.join(map(repr, models))}"
             )
         return reference
+    from mlel.ratings import most_widespread_model
+
     if MLEE_REFERENCE_MODEL in models:
         return MLEE_REFERENCE_MODEL
-    groups = table[table["task"] == task].drop_duplicates(["environment", "dataset", "model"]).groupby("model").size()
-    spread = groups[groups.index.isin(models)]
-    if spread.empty:
-        return str(run["model"])
-    return str(spread[spread == spread.max()].sort_index().index[0])
+    return most_widespread_model(table, task, among=models) or str(run["model"])
 
 
 def rate_run(table: pd.DataFrame, run: pd.Series, options: RatingOptions) -> pd.Series:
@@ -137,12 +135,11 @@ def rate_run(table: pd.DataFrame, run: pd.Series, options: RatingOptions) -> pd.
 
     Boundaries (when not given) come from all of those runs, as in MLEE.
     """
-    from mlel.ratings import DEFAULT_MODE, rate_results
+    from mlel.ratings import DEFAULT_MODE, rate_results, rated_alone
 
     task = str(run["task"])
     reference = choose_reference(table, task, run, options.reference)
-    same = table[(table["task"] == task) & (table["environment"] == run["environment"]) & (table["dataset"] == run["dataset"])]
-    alone = set(same["model"]) == {reference}
+    alone = rated_alone(table, task, run["environment"], run["dataset"], reference)
     if alone:
         log.warning("%s is the only model with %s runs in %r (%s): rated against itself, its ratings say nothing; "
                     "add runs of other models in that environment (-d FOLDER)", reference, task, run["environment"],

@@ -71,6 +71,25 @@ def references_by_group(df: pd.DataFrame, task: str) -> dict[tuple[str, str], li
     return {key: sorted(set(models)) for key, models in sub.groupby(list(GROUP_COLUMNS), sort=True)["model"]}
 
 
+def most_widespread_model(df: pd.DataFrame, task: str, among=None) -> str | None:
+    """The model (of ``among``, if given) that ran ``task`` in the most (environment, data set) groups, so
+    that the fewest runs lack it as a reference; ties go to the alphabetically first. None if none ran."""
+    sub = df[df["task"] == normalise_task(task)]
+    groups = sub.drop_duplicates([*GROUP_COLUMNS, "model"]).groupby("model", observed=True).size()
+    if among is not None:
+        groups = groups[groups.index.isin(list(among))]
+    if groups.empty:
+        return None
+    return str(groups[groups == groups.max()].sort_index().index[0])
+
+
+def rated_alone(df: pd.DataFrame, task: str, environment: str, dataset: str, reference: str) -> bool:
+    """Whether only ``reference`` ran ``task`` in that environment and data set: ratings there compare
+    the reference with itself and say nothing."""
+    sub = df[(df["task"] == normalise_task(task)) & (df["environment"] == environment) & (df["dataset"] == dataset)]
+    return set(sub["model"].astype(str)) == {str(reference)}
+
+
 def compute_indices(df: pd.DataFrame, task: str, reference, missing_reference: str = "raise") -> pd.DataFrame:
     """The rows of ``task`` with ``<metric>_index`` columns added and ``reference_model`` set.
 

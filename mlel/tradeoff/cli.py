@@ -108,6 +108,7 @@ def _reference(text: str | None) -> tuple[float, float] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from mlel.experiments import common
+    from mlel.experiments.datasets import synthetic_size
     from mlel.experiments.folder import check_output_dir
     from mlel.experiments.registry import validate_dataset
 
@@ -120,10 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     objective = _choice("objective", args.objective, OBJECTIVES)
     energy = _choice("energy", args.energy, ENERGY_MODES)
     validate_dataset(args.dataset)
-    if args.dataset != "synthetic" and (args.n_samples is not None or args.n_features is not None):
-        raise UserInputError(f"--n-samples and --n-features apply to --dataset synthetic only; got --dataset {args.dataset}")
-    args.n_samples = 1000 if args.n_samples is None else args.n_samples
-    args.n_features = 20 if args.n_features is None else args.n_features
+    args.n_samples, args.n_features = synthetic_size(args.dataset, args.n_samples, args.n_features)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
         raise UserInputError(f"--models is empty; choose from {', '.join(FAMILIES)}")

@@ -246,3 +246,16 @@ def test_letters_and_colours():
     assert all(c.startswith("#") and len(c) == 7 for c in RATING_COLOURS.values())
     with pytest.raises(UserInputError):
         rating_letter(5)
+
+
+def test_most_widespread_model_and_rated_alone_on_a_hand_checked_table():
+    import pandas as pd
+
+    from mlel.ratings import most_widespread_model, rated_alone
+
+    table = pd.DataFrame({"task": ["train"] * 5, "dataset": ["d"] * 5, "environment": ["A", "A", "B", "B", "C"],
+                          "model": ["svm", "lr", "knn", "lr", "knn"]})
+    assert most_widespread_model(table, "train") == "knn"  # knn and lr in two groups each: alphabetical
+    assert most_widespread_model(table, "train", among=["svm", "lr"]) == "lr"
+    assert most_widespread_model(table, "infer") is None
+    assert rated_alone(table, "train", "C", "d", "knn") and not rated_alone(table, "train", "A", "d", "lr")

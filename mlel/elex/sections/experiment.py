@@ -20,6 +20,7 @@ from mlel.elex.sections.tradeoff import rating_badge
 from mlel.elex.view import rated_metrics, settings_from_controls
 from mlel.errors import MlelError
 from mlel.measurement.provenance import Provenance
+from mlel.ratings import rated_alone
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +102,8 @@ def metrics_table(row: pd.Series, task: str) -> dbc.Table:
 def with_alone_flag(row: pd.Series, table: pd.DataFrame) -> pd.Series:
     """``row`` with ``rated_alone``: only its reference model ran its task in its environment and data set,
     so its ratings compare it with itself (the label says "Not compared", as the label generator's do)."""
-    same = table[(table["task"] == row["task"]) & (table["environment"] == row["environment"])
-                 & (table["dataset"] == row["dataset"])]
     row = row.copy()
-    row["rated_alone"] = set(same["model"].astype(str)) == {str(row.get("reference_model", ""))}
+    row["rated_alone"] = rated_alone(table, row["task"], row["environment"], row["dataset"], row.get("reference_model", ""))
     return row
 
 

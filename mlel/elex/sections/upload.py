@@ -52,8 +52,9 @@ def register(app, data) -> None:
                                         color="danger", className="py-2 mb-0 small")
         known = {u.digest for u in current}
         twice = [u for u in added if u.digest in known]
-        loaded = [u for u in added if u.digest not in known and data.already_loaded(u)]
-        new = [u for u in added if u.digest not in known and not data.already_loaded(u)]
+        fresh = [u for u in added if u.digest not in known]
+        loaded = [u for u in fresh if data.already_loaded(u)]
+        new = [u for u in fresh if u not in loaded]
         parts = [f"Added {len(new)} run(s)" + (": " + ", ".join(row["model"] for u in new for row in u.rows) if new else "") + "."]
         if twice:
             parts.append(f"{len(twice)} already uploaded.")

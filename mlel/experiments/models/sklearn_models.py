@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mlel.errors import ModelError, SchemaError, UserInputError
+from mlel.errors import ModelError, SchemaError, UserInputError, first_line
 from mlel.experiments.models.base import DataShape, ModelStats, Trainer
-from mlel.experiments.params import json_safe, positive_ints
+from mlel.experiments.params import flag_or_param, json_safe, positive_ints
 from mlel.experiments.registry import SKLEARN
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,7 @@ class SklearnTrainer(Trainer):
             if model != "mlp":
                 raise UserInputError(f"{flag} applies to torch models and the sklearn mlp; "
                                      f"{model} has no {flag[2:]} (use --param)")
-            if target in params:
-                raise UserInputError(f"{flag} and --param {target} set the same thing; give one of them")
+            flag_or_param(flag, target, params)
             kwargs[target] = value
         params = dict(params)
         if "hidden_layer_sizes" in params:
@@ -148,8 +147,8 @@ class SklearnTrainer(Trainer):
             yield
         except ValueError as exc:
             given = ", ".join(f"{k}={v!r}" for k, v in self._user_params.items()) or "default parameters"
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"{self.model_name} ({type(self.estimator).__name__}, {given}) failed to {step}: {first}") from exc
+            raise ModelError(f"{self.model_name} ({type(self.estimator).__name__}, {given}) failed to {step}: "
+                             f"{first_line(exc)}") from exc
 
     def stats(self) -> ModelStats:
         return ModelStats(parameters=count_parameters(self.estimator),
@@ -177,6 +176,5 @@ def load_sklearn_model(path: Path):
     except Exception as exc:  # joblib/pickle raise many types for a damaged or foreign file
         import sklearn
 
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SchemaError(f"cannot read model {str(path)!r} (damaged, not written by train.py, or written with "
-                          f"another scikit-learn than this {sklearn.__version__}): {type(exc).__name__}: {first}") from exc
+                          f"another scikit-learn than this {sklearn.__version__}): {type(exc).__name__}: {first_line(exc)}") from exc

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mlel.errors import HardwareUnavailableError, SchemaError, UserInputError
+from mlel.errors import HardwareUnavailableError, SchemaError, UserInputError, first_line
 from mlel.experiments.models.base import DataShape, ModelStats, Trainer
-from mlel.experiments.params import json_safe, positive_ints
+from mlel.experiments.params import flag_or_param, json_safe, positive_ints
 from mlel.experiments.registry import TORCH
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,7 @@ def resolve_params(model: str, params: dict, *, epochs: int | None, batch_size: 
     for flag, value, key in (("--epochs", epochs, "epochs"), ("--batch-size", batch_size, "batch_size")):
         if value is None:
             continue
-        if key in params:
-            raise UserInputError(f"{flag} and --param {key} set the same thing; give one of them")
+        flag_or_param(flag, key, params)
         out[key] = value
     for key in ("epochs", "batch_size"):
         if not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 1:
@@ -223,8 +222,8 @@ def load_torch_model(path: Path, device: str = "cpu"):
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a corrupt file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SchemaError(f"cannot read torch model {str(path)!r} (damaged or not written by train.py): {first}") from exc
+        raise SchemaError(f"cannot read torch model {str(path)!r} (damaged or not written by train.py): "
+                          f"{first_line(exc)}") from exc
     if not isinstance(saved, dict) or saved.get("format") != FILE_FORMAT:
         raise SchemaError(f"{str(path)!r} is not an mlel torch model (format {FILE_FORMAT!r})")
     arch = saved["arch"]
