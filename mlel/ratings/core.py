@@ -37,6 +37,7 @@ from mlel.errors import SchemaError, UserInputError
 from mlel.results.schema import BOUNDARIES_SCHEMA, WEIGHTS_SCHEMA
 from mlel.ratings.metrics import (
     DEFAULT_WEIGHTS,
+    MLEE_METRIC_NAMES,
     N_RATINGS,
     RATING_LETTERS,
     WORST_RATING,
@@ -57,11 +58,15 @@ _TIE_TOLERANCE = 1e-9  # cumulative weights and means are sums of floats: 0.1 + 
 
 def index_values(values, reference, higher_is_better: bool) -> np.ndarray:
     """Index of ``values`` against ``reference`` (arrays broadcast): >1 is better than the reference.
-    A value of 0 where lower is better is infinitely good (index inf); missing values give NaN."""
+
+    An index is a ratio of positive figures. A value or reference that is missing, zero or negative
+    gives NaN (not rated, so E), as MLEE rated an index of 0 E: an energy of 0 J is a meter that
+    recorded nothing, not a free model, and must not rate A."""
     values = np.asarray(values, dtype="float64")
     reference = np.asarray(reference, dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return values / reference if higher_is_better else reference / values
+        index = values / reference if higher_is_better else reference / values
+    return np.where((values > 0) & (reference > 0), index, np.nan)
 
 
 def references_by_group(df: pd.DataFrame, task: str) -> dict[tuple[str, str], list[str]]:
@@ -336,7 +341,8 @@ def save_boundaries(boundaries: Mapping, path: str | os.PathLike, task: str | No
 
 
 def load_boundaries(path: str | os.PathLike, task: str | None = None) -> dict[str, list[float]]:
-    """Read boundaries saved by ``save_boundaries`` (or MLEE's plain ``{metric: [4 numbers]}``)."""
+    """Read boundaries saved by ``save_boundaries``, or a plain ``{metric: [4 numbers]}`` in our metric
+    names or in MLEE's (its ``boundaries.json`` as published, read with ``task``)."""
     content = _read_json_file(path, "boundaries")
     if isinstance(content, dict) and "schema" in content:
         if content["schema"] != BOUNDARIES_SCHEMA:
@@ -346,7 +352,23 @@ def load_boundaries(path: str | os.PathLike, task: str | None = None) -> dict[st
         content = content.get("boundaries")
     if not isinstance(content, dict):
         raise SchemaError(f"{path}: rating boundaries must be a JSON object metric -> [4 numbers]")
-    return check_boundaries(content, task) if task else {k: [float(x) for x in v] for k, v in content.items()}
+    if task:
+        return check_boundaries(_from_mlee_names(content, task), task)
+    return {k: [float(x) for x in v] for k, v in content.items()}
+
+
+def _from_mlee_names(boundaries: Mapping, task: str) -> dict:
+    """MLEE's own boundaries.json (``inference_power_draw``, ``top1_val``, ...) under our metric names;
+    boundaries already in our names are returned as they are."""
+    names = MLEE_METRIC_NAMES[normalise_task(task)]
+    mlee_only = {k for k, v in names.items() if k != v}
+    ours_only = {spec.name for spec in metric_specs(task)} - set(names)
+    if not mlee_only & set(boundaries) or ours_only & set(boundaries):
+        return dict(boundaries)
+    unread = sorted(set(boundaries) - set(names))
+    if unread:
+        log.info("MLEE boundaries: not rated here, so not read: %s", ", ".join(unread))
+    return {names[k]: v for k, v in boundaries.items() if k in names}
 
 
 def save_weights(weights: Mapping, path: str | os.PathLike, task: str | None = None) -> None:

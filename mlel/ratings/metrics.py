@@ -61,6 +61,16 @@ DEFAULT_WEIGHTS: MappingProxyType = MappingProxyType({
 })
 
 
+MLEE_METRIC_NAMES: MappingProxyType = MappingProxyType({
+    # MLEE's boundaries.json names -> ours, per task. MLEE also rated FLOPs, top-5 accuracy and
+    # per-epoch training figures; we have no such columns, so those entries are not read.
+    "infer": MappingProxyType({"inference_power_draw": "energy_per_sample_j", "inference_time": "time_per_sample_s",
+                               "top1_val": "accuracy", "parameters": "parameters", "fsize": "model_size_bytes"}),
+    "train": MappingProxyType({"train_power_draw": "energy_j", "train_time": "time_s",
+                               "top1_val": "accuracy", "parameters": "parameters", "fsize": "model_size_bytes"}),
+})
+
+
 def normalise_task(task: str) -> str:
     """``"inference"``/``"infer"`` -> ``"infer"``, ``"training"``/``"train"`` -> ``"train"``."""
     key = str(task).strip().lower()

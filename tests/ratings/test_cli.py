@@ -35,6 +35,27 @@ def test_json_output_for_the_mlee_logs(python_exe, cli_env, repo_root, reference
     assert json.loads(again.stdout) == records
 
 
+def test_boundaries_in_mlee_names_rate_the_mlee_logs(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    # MLEE's boundaries.json names its metrics its own way and has some we do not rate (gflops, top-5).
+    # Hand-set parameter boundaries between EfficientNetB0's indices against ResNet101: 8.39 for the
+    # TensorFlow weights (44.7e6 / 5.3e6 parameters), 8.42 for PyTorch's (44.5e6 / 5.3e6)
+    mlee = {"parameters": [8.40, 4, 2, 1], "gflops": [9, 8, 7, 6], "fsize": [8, 4, 2, 1],
+            "inference_power_draw": [2, 1.5, 1, 0.5], "inference_time": [2, 1.5, 1, 0.5],
+            "top1_val": [1.05, 1.0, 0.95, 0.9], "top5_val": [1.05, 1.0, 0.95, 0.9]}
+    path = tmp_path / "boundaries.json"
+    path.write_text(json.dumps(mlee))
+    proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "inference",
+               "--reference", "ResNet101", "--json", "--boundaries", path)
+    assert proc.returncode == 0, proc.stderr
+    b0 = {r["environment"]: r["metrics"] for r in json.loads(proc.stdout) if r["model"] == "EfficientNetB0"}
+    assert len(b0) == 8
+    for environment, metrics in b0.items():
+        tensorflow = "TensorFlow" in environment or "TF export" in environment
+        assert metrics["parameters"]["rating"] == (1 if tensorflow else 0), environment
+        # top-1 indices: 0.948 with the TensorFlow weights (D, below 0.95), 1.01 with PyTorch's (B)
+        assert metrics["accuracy"]["rating"] == (3 if tensorflow else 1), environment
+
+
 def test_table_output_and_weights(python_exe, cli_env, repo_root, reference_dir, tmp_path):
     weights = tmp_path / "w.json"
     weights.write_text(json.dumps({"energy_j": 1.0, "accuracy": 0.0}))

@@ -72,8 +72,20 @@ def test_reference_is_looked_up_per_dataset_too():
 
 
 def test_index_values_edge_cases():
-    assert index_values([0.0], [1.0], False)[0] == np.inf        # free is infinitely good
     assert np.isnan(index_values([np.nan], [1.0], True)[0])
+    # a ratio of positive figures only: 0 J is a meter that recorded nothing, not a free model
+    got = index_values([0.0, -1.0, 2.0, 2.0], [1.0, 1.0, 0.0, -1.0], False)
+    assert np.isnan(got).all()
+    assert np.isnan(index_values([0.5, 0.0], [0.0, 0.5], True)).all()
+    assert index_values([2.0], [1.0], False)[0] == pytest.approx(0.5)
+
+
+def test_a_zero_energy_is_not_rated_a():
+    df = SMALL.copy()
+    df.loc[df.index[1], "energy_per_sample_j"] = 0.0
+    rated = rate_results(df, "infer", "ref")
+    row = rated.loc[df.index[1]]
+    assert np.isnan(row["energy_per_sample_j_index"]) and row["energy_per_sample_j_rating"] == 4
 
 
 def test_boundaries_are_the_80_60_40_20_quantiles():
@@ -222,6 +234,15 @@ def test_boundaries_and_weights_round_trip_through_json(tmp_path):
     plain = tmp_path / "plain.json"
     plain.write_text(json.dumps({s.name: [2, 1.5, 1, 0.5] for s in metric_specs("infer")}))
     assert load_boundaries(plain, "infer")["accuracy"] == [2, 1.5, 1, 0.5]
+    # and MLEE's own names; what we do not rate (FLOPs, top-5, per-epoch figures) is left out
+    mlee = tmp_path / "mlee.json"
+    mlee.write_text(json.dumps({"train_power_draw": [5, 4, 3, 2], "train_time": [4, 3, 2, 1], "top1_val": [3, 2, 1, 0],
+                                "parameters": [2, 1, 1, 0], "fsize": [1, 1, 1, 1], "gflops": [9, 9, 9, 9],
+                                "train_time_epoch": [8, 8, 8, 8]}))
+    assert load_boundaries(mlee, "train") == {"energy_j": [5, 4, 3, 2], "time_s": [4, 3, 2, 1], "accuracy": [3, 2, 1, 0],
+                                              "parameters": [2, 1, 1, 0], "model_size_bytes": [1, 1, 1, 1]}
+    with pytest.raises(UserInputError, match="no entry for 'energy_per_sample_j'"):
+        load_boundaries(mlee, "infer")   # training boundaries are not inference ones
     weights = tmp_path / "w.json"
     save_weights({"accuracy": 2.0}, weights, task="infer")
     assert load_weights(weights, "infer")["accuracy"] == 2.0
