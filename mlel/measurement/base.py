@@ -45,6 +45,7 @@ class Meter(abc.ABC):
     method: str = ""                       # short words for provenance texts, e.g. "NVML", "RAPL"
     extra_fields: tuple[str, ...] = ()     # extra CSV columns, e.g. ("utilization_pct",)
     power_is_interval_mean: bool = False   # see the module docstring
+    max_read_interval_s: float | None = None  # counters that wrap: read at least this often (set by open)
 
     def open(self) -> None:
         """Touch the hardware (handles, file descriptors, a first counter value)."""

@@ -87,6 +87,9 @@ def rapl_availability(root: Path = DEFAULT_POWERCAP_ROOT) -> Availability:
     return Availability(True, ", ".join(z.label for z in zones))
 
 
+MAX_ZONE_POWER_W = 1000.0  # above any CPU package or DRAM zone's draw: bounds how fast a counter can wrap
+
+
 class RaplMeter(Meter):
     """One RAPL zone (a CPU package or its DRAM) as an unwrapped energy counter."""
 
@@ -121,6 +124,9 @@ class RaplMeter(Meter):
     # -- Meter API ------------------------------------------------------------------------
     def open(self) -> None:
         self._max_energy_range_uj = self._read_max_energy_range_uj()
+        # read() undoes one wrap between reads, so reads must come before a second one could:
+        # at MAX_ZONE_POWER_W the counter wraps every range / power seconds; read twice as often
+        self.max_read_interval_s = self._max_energy_range_uj / UJ_PER_J / MAX_ZONE_POWER_W / 2
         self._open_counter()
         self._last_uj = self._read_energy_uj()
         self._total_uj = 0

@@ -21,6 +21,7 @@ class MeterEnergy:
     method: str  # short human words, e.g. "NVML", "RAPL", "CodeCarbon TDP x load", "CodeCarbon RAM model"
     idle_power_w: float | None = None  # from the optional idle baseline
     net_energy_j: float | None = None  # energy_j - idle_power_w * duration_s
+    failed_reads: int = 0  # reads of this meter that failed inside the window: its energy misses that time
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -104,4 +105,7 @@ def provenance_text(meters) -> str:
         named = [f"{c} ({meth})" for c, meth, p in seen if p is kind]
         if named:
             parts.append(lead + " + ".join(named))
+    failed = [f"{m.meter} missed {m.failed_reads} of {m.failed_reads + m.samples} reads" for m in meters if m.failed_reads]
+    if failed:
+        parts.append("incomplete: " + ", ".join(failed))
     return "; ".join(parts)

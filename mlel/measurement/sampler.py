@@ -69,7 +69,8 @@ class WindowToken(NamedTuple):
 
     t: float
     energy_j: tuple[float, ...]
-    samples: tuple[int, ...]
+    samples: tuple[int, ...]   # successful reads per meter before the window's first read
+    failures: tuple[int, ...] = ()  # failed reads per meter before it
 
 
 class Window:
@@ -112,6 +113,8 @@ class Sampler:
         self._wall0 = 0.0
         self._last_flush_t = 0.0
         self._idle_power_w: dict[str, float] = {}
+        self._period_s = interval_s  # interval_s, or less where a counter must be read more often
+        self._thread_errors = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, background: bool = True) -> "Sampler":
@@ -142,6 +145,8 @@ class Sampler:
             self._close_files()
             self._tracks = []
             raise
+        self._period_s = self._read_period_s()
+        self._thread_errors = 0
         self._wall0, self._t0 = time.time(), self.clock()
         self._last_flush_t = self._t0
         self._started = True
@@ -154,19 +159,38 @@ class Sampler:
         logger.debug("sampling %s every %g s%s", ", ".join(m.name for m in self.meters), self.interval_s, f" into {log_dir}" if log_dir else "")
         return self
 
+    def _read_period_s(self) -> float:
+        """``interval_s``, or shorter where a counter could wrap twice between reads (opened meters)."""
+        limits = [(m.max_read_interval_s, m.name) for m in self.meters if m.max_read_interval_s]
+        if not limits:
+            return self.interval_s
+        limit, name = min(limits)
+        if limit >= self.interval_s:
+            return self.interval_s
+        logger.warning("reading the meters every %.3g s, not every %g s: the counter of %s could wrap twice "
+                       "in between and lose energy", limit, self.interval_s, name)
+        return limit
+
     def stop(self) -> None:
         if not self._started:
             return
-        if self._thread is not None:
-            self._running.release()
-            self._thread.join()
-            self._thread = None
-        self.sample()  # the log ends at stop, not up to one interval earlier
-        with self._lock:
-            self._close_files()
-            for track in self._tracks:
-                track.meter.close()
-            self._started = False
+        try:
+            if self._thread is not None:
+                self._running.release()
+                self._thread.join()
+                self._thread = None
+            self.sample()  # the log ends at stop, not up to one interval earlier
+        finally:
+            with self._lock:  # whatever failed above, the meters are released (NVML shut down)
+                try:
+                    self._close_files()
+                finally:
+                    for track in self._tracks:
+                        try:
+                            track.meter.close()
+                        except Exception as exc:  # noqa: BLE001 - close the others regardless
+                            logger.warning("meter %s did not close cleanly: %s", track.meter.name, exc)
+                    self._started = False
 
     def __enter__(self) -> "Sampler":
         return self if self._started else self.start()
@@ -175,13 +199,20 @@ class Sampler:
         self.stop()
 
     def _run(self) -> None:
-        next_t = self.clock() + self.interval_s
+        period_s = self._period_s
+        next_t = self.clock() + period_s
         while not self._running.acquire(timeout=max(0.0, next_t - self.clock())):
-            self.sample()
-            next_t += self.interval_s
+            try:
+                self.sample()
+            except Exception as exc:  # noqa: BLE001 - a full disk must not end the sampling of the run
+                self._thread_errors += 1
+                if self._thread_errors == 1:
+                    logger.warning("power sampling hit an error and goes on (%s: %s); the power log may lack rows",
+                                   type(exc).__name__, exc)
+            next_t += period_s
             now = self.clock()
             if next_t < now:  # fell behind (suspended, overloaded): skip, do not burst
-                next_t = now + self.interval_s
+                next_t = now + period_s
         self._running.release()  # acquired by the stop signal; leave it free for a restart
 
     # -- sampling -------------------------------------------------------------------------
@@ -214,7 +245,7 @@ class Sampler:
                 continue
             t = self.clock()
             self._record(track, t, reading)
-        if t - self._last_flush_t + self.interval_s > FLUSH_EVERY_S:
+        if t - self._last_flush_t + self._period_s > FLUSH_EVERY_S:
             self._flush()
             self._last_flush_t = t
         return t
@@ -274,8 +305,10 @@ class Sampler:
         if not self._started:
             raise RuntimeError("the Sampler is not running; use `with Sampler(...)` or call start()")
         with self._lock:  # sample and snapshot atomically: the thread must not sample in between
+            before = [(tr.samples, tr.failures) for tr in self._tracks]
             t = self._sample_locked()
-            return WindowToken(t, tuple(tr.energy_j for tr in self._tracks), tuple(tr.samples for tr in self._tracks))
+            return WindowToken(t, tuple(tr.energy_j for tr in self._tracks), tuple(n for n, _ in before),
+                               tuple(f for _, f in before))
 
     def end(self, token: WindowToken) -> Measurement:
         """Close the window opened by ``token``: read every meter now and return its energy."""
@@ -287,19 +320,25 @@ class Sampler:
             self._last_flush_t = t
             duration_s = t - token.t
             meters = []
-            for track, energy0, samples0 in zip(self._tracks, token.energy_j, token.samples):
+            failures0 = token.failures or (0,) * len(self._tracks)
+            for track, energy0, samples0, failed0 in zip(self._tracks, token.energy_j, token.samples, failures0):
                 energy_j = track.energy_j - energy0
                 idle_w = self._idle_power_w.get(track.meter.name)
+                samples, failed = track.samples - samples0, track.failures - failed0
+                if failed:
+                    logger.warning("meter %s failed %d of %d reads in this window; its energy misses that time",
+                                   track.meter.name, failed, samples + failed)
                 meters.append(
                     MeterEnergy(
                         meter=track.meter.name,
                         component=track.meter.component,
                         energy_j=energy_j,
                         provenance=track.meter.provenance,
-                        samples=track.samples - samples0 + 1,
+                        samples=samples,
                         method=track.meter.method,
                         idle_power_w=idle_w,
                         net_energy_j=None if idle_w is None else energy_j - idle_w * duration_s,
+                        failed_reads=failed,
                     )
                 )
         return Measurement(duration_s=duration_s, meters=tuple(meters))

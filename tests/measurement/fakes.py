@@ -75,6 +75,88 @@ class FakeNvmlMeter(NvmlMeter):
         raise RuntimeError("this fake GPU has no temperature sensor")
 
 
+class FakeNvmlLibrary:
+    """A stand-in for the ``pynvml`` module: GPUs described by what they answer, and a count of
+    nvmlInit/nvmlShutdown calls (NVML counts them; each init needs its shutdown)."""
+
+    class NVMLError(Exception):
+        pass
+
+    class NVMLError_LibraryNotFound(NVMLError):
+        pass
+
+    NVML_DEVICE_MIG_ENABLE = 1
+
+    def __init__(self, gpus: list[dict], fail_handle: bool = False):
+        """``gpus``: per GPU, ``{"uuid", "counter": bool, "power": bool, "migs": [uuids]}``."""
+        self.gpus, self.fail_handle = gpus, fail_handle
+        self.inits = self.shutdowns = 0
+
+    def nvmlInit(self):
+        self.inits += 1
+
+    def nvmlShutdown(self):
+        self.shutdowns += 1
+
+    def nvmlDeviceGetCount(self):
+        return len(self.gpus)
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        if self.fail_handle:
+            raise self.NVMLError("GPU is lost")
+        return ("gpu", i)
+
+    def _gpu(self, handle):
+        return self.gpus[handle[1]]
+
+    def nvmlDeviceGetUUID(self, handle):
+        if handle[0] == "mig":
+            return self._gpu(handle)["migs"][handle[2]].encode()
+        return self._gpu(handle)["uuid"].encode()
+
+    def nvmlDeviceGetName(self, handle):
+        return b"Fake GPU"
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(total=80 * 1024**3, used=0)
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        if not self._gpu(handle).get("counter"):
+            raise self.NVMLError("Not Supported")
+        return 1_000_000
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        if not self._gpu(handle).get("power"):
+            raise self.NVMLError("Not Supported")
+        return 250_000
+
+    def nvmlDeviceGetMigMode(self, handle):
+        if "migs" not in self._gpu(handle):
+            raise self.NVMLError("Not Supported")
+        return [int(bool(self._gpu(handle)["migs"])), 0]
+
+    def nvmlDeviceGetMaxMigDeviceCount(self, handle):
+        return 7
+
+    def nvmlDeviceGetMigDeviceHandleByIndex(self, handle, slot):
+        if slot >= len(self._gpu(handle)["migs"]):
+            raise self.NVMLError("Not Found")
+        return ("mig", handle[1], slot)
+
+
+class LibraryNvmlMeter(NvmlMeter):
+    """The real NVML meter talking to a :class:`FakeNvmlLibrary`."""
+
+    def __init__(self, index: int, library: FakeNvmlLibrary):
+        super().__init__(index)
+        self.library = library
+
+    def _library(self):
+        return self.library
+
+
 class ScriptedRaplMeter(RaplMeter):
     """The real RAPL backend reading a scripted counter: microjoules as a function of the clock,
     wrapping at ``max_range_uj`` like the hardware."""

@@ -8,7 +8,7 @@ import pytest
 from mlel.measurement import Provenance, Sampler
 from mlel.measurement.nvml import visible_gpu_indices
 
-from .fakes import FakeClock, FakeNvmlMeter, SinePower
+from .fakes import FakeClock, FakeNvmlLibrary, FakeNvmlMeter, LibraryNvmlMeter, SinePower
 
 
 def run_scripted_window(meter, clock, dt_s=0.05, before_s=0.73, window_s=7.31):
@@ -107,3 +107,64 @@ def test_no_driver_means_no_gpus_listed(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # also true on a GPU machine: all hidden
     assert visible_gpus() == [] and nvml_meters() == []
     assert not nvml_availability().available and nvml_availability().reason
+
+
+def test_the_probe_finds_how_each_gpu_reports_energy_and_its_mig_slices():
+    from mlel.measurement.nvml import COUNTER, POWER, probe_gpus
+
+    library = FakeNvmlLibrary([
+        {"uuid": "GPU-aaa1", "counter": True, "power": True},
+        {"uuid": "GPU-bbb2", "power": True, "migs": []},                        # MIG-capable, MIG off
+        {"uuid": "GPU-ccc3", "counter": True, "migs": ["MIG-m1", "MIG-m2"]},    # in MIG mode
+        {"uuid": "GPU-ddd4"},                                                   # answers neither
+    ])
+    probe = probe_gpus(library)
+    assert probe.ok and probe.energy == (COUNTER, POWER, COUNTER, "")
+    assert probe.mig_uuids == ((), (), ("MIG-m1", "MIG-m2"), ())
+    assert library.inits == library.shutdowns == 1
+    # a MIG slice is measured as its whole GPU, in the new and the old spelling
+    for spec in ("MIG-m2", "MIG-GPU-ccc3/1/0"):
+        assert visible_gpu_indices(4, list(probe.uuids), spec, mig_uuids=list(probe.mig_uuids)) == [2], spec
+    assert visible_gpu_indices(4, list(probe.uuids), "MIG-zzz", mig_uuids=list(probe.mig_uuids)) == []
+
+
+def test_meters_follow_the_probe(monkeypatch):
+    from mlel.measurement import nvml
+
+    library = FakeNvmlLibrary([{"uuid": "GPU-aaa1", "counter": True}, {"uuid": "GPU-bbb2", "power": True},
+                               {"uuid": "GPU-ccc3", "counter": True, "migs": ["MIG-m1"]}, {"uuid": "GPU-ddd4"}])
+    monkeypatch.setattr(nvml, "_probe_driver", lambda: nvml.probe_gpus(library))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    meters = nvml.nvml_meters()  # the GPU that answers neither is left out
+    assert [(m.index, m.provenance) for m in meters] == [(0, Provenance.COUNTER), (1, Provenance.SAMPLED),
+                                                         (2, Provenance.COUNTER)]
+    # python -m mlel.env describes them before any is opened
+    assert meters[1].describe() == "nvml:1: GPU via NVML power (sampled power)"
+    assert meters[2].describe() == "nvml:2: GPU via NVML energy counter, whole GPU of a MIG slice (hardware counter)"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "MIG-m1")
+    assert [m.index for m in nvml.nvml_meters()] == [2]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+    assert nvml.nvml_meters() == [] and "none reports energy or power" in nvml.nvml_availability().reason
+
+
+def test_a_gpu_that_reports_nothing_cannot_open_and_nvml_is_shut_down_once():
+    from mlel.errors import HardwareUnavailableError
+
+    silent = FakeNvmlLibrary([{"uuid": "GPU-aaa1"}])
+    meter = LibraryNvmlMeter(0, silent)
+    with pytest.raises(HardwareUnavailableError, match="neither total energy nor power"):
+        meter.open()
+    assert silent.inits == silent.shutdowns == 1
+
+    lost = FakeNvmlLibrary([{"uuid": "GPU-aaa1", "counter": True}], fail_handle=True)
+    with pytest.raises(HardwareUnavailableError, match="GPU is lost"):
+        LibraryNvmlMeter(0, lost).open()
+    assert lost.inits == lost.shutdowns == 1
+
+    fine = FakeNvmlLibrary([{"uuid": "GPU-aaa1", "power": True}])
+    meter = LibraryNvmlMeter(0, fine)
+    meter.open()
+    assert meter.provenance is Provenance.SAMPLED and meter.read().power_w == 250.0
+    meter.close()
+    meter.close()
+    assert fine.inits == fine.shutdowns == 1

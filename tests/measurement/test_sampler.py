@@ -14,9 +14,10 @@ import pytest
 
 from mlel.errors import UserInputError
 from mlel.measurement import Measurement, Provenance, Sampler
+from mlel.measurement.records import MeterEnergy
 from mlel.measurement.sampler import log_file_name
 
-from .fakes import FakeClock, SettablePowerMeter
+from .fakes import FakeClock, ScriptedRaplMeter, SettablePowerMeter
 
 
 def read_rows(path):
@@ -166,8 +167,94 @@ def test_a_failing_meter_does_not_stop_the_others(caplog):
             time.sleep(0.2)
     by_name = {m.meter: m for m in w.result.meters}
     assert by_name["fake:good"].energy_j == pytest.approx(5.0 * w.result.duration_s, rel=1e-9)
-    assert by_name["fake:flaky"].energy_j == 0.0
-    assert sum("fake:flaky failed" in r.message for r in caplog.records) == 1  # said once, not per sample
+    flaky = by_name["fake:flaky"]
+    assert flaky.energy_j == 0.0 and flaky.samples == 0 and flaky.failed_reads >= 2  # both edges at least
+    assert by_name["fake:good"].failed_reads == 0 and by_name["fake:good"].samples == flaky.failed_reads
+    assert sum("fake:flaky failed to read" in r.message for r in caplog.records) == 1  # said once, not per sample
+    assert sum(f"fake:flaky failed {flaky.failed_reads} of {flaky.failed_reads} reads in this window" in r.message
+               for r in caplog.records) == 1
+    # and the window says so wherever its provenance is shown
+    assert w.result.provenance_text().endswith(f"incomplete: fake:flaky missed {flaky.failed_reads} of {flaky.failed_reads} reads")
+    assert "incomplete" not in Measurement(1.0, (by_name["fake:good"],)).provenance_text()
+
+
+def test_reads_that_fail_for_a_while_are_counted_in_the_window():
+    class Dropout(SettablePowerMeter):
+        failing = False
+
+        def read(self):
+            if self.failing:
+                raise OSError("GPU is lost")
+            return super().read()
+
+    clock = FakeClock()
+    meter = Dropout("fake:dropout", 100.0)
+    sampler = Sampler([meter], interval_s=1.0, clock=clock).start(background=False)
+    token = sampler.begin()
+    for step in range(10):
+        meter.failing = 3 <= step < 7
+        clock.advance(1.0)
+        sampler.sample()
+    result = sampler.end(token)
+    sampler.stop()
+    (energy,) = result.meters
+    assert (energy.samples, energy.failed_reads) == (8, 4)  # the begin edge, steps 0-2 and 7-9, the end edge
+    assert energy.energy_j == pytest.approx(100.0 * result.duration_s)  # the trapezoid bridges the gap
+    assert MeterEnergy.from_dict(energy.to_dict()) == energy
+
+
+def test_a_sampling_thread_error_does_not_end_sampling(tmp_path, caplog):
+    meter = SettablePowerMeter("fake:0", 10.0)
+    sampler = Sampler([meter], interval_s=0.02, log_dir=tmp_path)
+    calls = {"n": 0}
+    real_record = sampler._record
+
+    def flaky_record(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:  # a sample on the thread (1: start, 2: the thread's first)
+            raise OSError(28, "No space left on device")
+        real_record(*args)
+
+    sampler._record = flaky_record
+    with sampler:
+        time.sleep(0.3)
+        assert sampler._thread.is_alive()
+        before = sampler._tracks[0].samples
+        time.sleep(0.2)
+        after = sampler._tracks[0].samples
+    assert calls["n"] > 3 and after > before  # still sampling after the error
+    assert sum("power sampling hit an error" in r.message for r in caplog.records) == 1
+    assert meter.closed
+
+
+def test_meters_are_closed_even_when_the_last_sample_fails():
+    meter = SettablePowerMeter("fake:0", 1.0)
+    sampler = Sampler([meter], interval_s=1.0, clock=FakeClock()).start(background=False)
+    sampler._sample_locked = lambda: (_ for _ in ()).throw(RuntimeError("disk gone"))
+    with pytest.raises(RuntimeError, match="disk gone"):
+        sampler.stop()
+    assert meter.closed and not sampler._started
+
+
+def test_a_wrapping_counter_sets_how_often_the_sampler_reads(caplog):
+    clock = FakeClock()
+    # a 65.5 kJ range, as on CPUs with a 15.3 uJ energy unit: wraps every 65 s at 1 kW
+    meter = ScriptedRaplMeter(clock, power_w=280.0, start_uj=0, max_range_uj=65_536_000_000)
+    sampler = Sampler([meter], interval_s=300.0, clock=clock).start(background=False)
+    try:
+        assert sampler._period_s == pytest.approx(65_536.0 / 1000.0 / 2)  # J / W / 2
+        assert any("could wrap twice" in r.message for r in caplog.records)
+        token = sampler.begin()
+        for _ in range(36):  # 20 minutes at the capped period: about five wraps at 280 W
+            clock.advance(sampler._period_s)
+            sampler.sample()
+        result = sampler.end(token)
+    finally:
+        sampler.stop()
+    assert result.total_energy_j == pytest.approx(280.0 * result.duration_s, rel=1e-6)
+    fine = Sampler([ScriptedRaplMeter(clock, 280.0, 0, 262_143_328_850)], interval_s=0.5, clock=clock).start(background=False)
+    assert fine._period_s == 0.5
+    fine.stop()
 
 
 def test_duplicate_meter_names_are_refused():
