@@ -13,9 +13,6 @@ from mlel.cli import ArgumentParser, folder_path, run_main, setup_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from mlel.results.merge import merge_experiments
-    from mlel.results.report import print_report
-
     parser = ArgumentParser(prog="merge_results.py", description=__doc__.strip().splitlines()[0])
     parser.add_argument("inputs", nargs="+", metavar="DIR", help="folders holding experiment folders (searched recursively)")
     parser.add_argument("--output-dir", required=True, type=folder_path, help="where the merged JSON files go (created if needed)")
@@ -24,6 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
+    from mlel.results.merge import merge_experiments  # after parsing: --help and usage errors stay quick
+    from mlel.results.report import print_report
+
     report = merge_experiments(args.inputs, args.output_dir, archive_dir=args.archive_dir)
     print_report(report, args.output_dir, args.archive_dir)
     return 1 if (args.strict and report.skipped) else 0

@@ -19,7 +19,7 @@ PROG = "python -m mlel.label_generator"
 
 
 def build_parser() -> ArgumentParser:
-    from mlel.labels.draw import DEFAULT_PNG_DPI, FORMATS
+    from mlel.labels.data import DEFAULT_PNG_DPI, FORMATS
     from mlel.ratings import DEFAULT_MODE, MODES
 
     p = ArgumentParser(prog=PROG, description="Draw the energy label of one run (EU-energy-label style).")
@@ -47,6 +47,10 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # before the heavy imports: --help and usage errors stay quick
+    setup_logging(args.verbose)
+
     from mlel.errors import UserInputError
     from mlel.labels.draw import render_label
     from mlel.labels.generate import (
@@ -54,9 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from mlel.ratings import load_boundaries, load_weights, normalise_mode, normalise_task
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    setup_logging(args.verbose)
     if args.file is None and (args.task is None or args.model is None or not args.results):
         parser.error("name a results file with -f FILE, or give --task, --model and -d PATH")
     if args.dpi < 20 or args.dpi > 1200:

@@ -162,17 +162,20 @@ class ResultsData:
         return render_label(label_data, fmt, dpi=LABEL_PNG_DPI) if fmt == "png" else render_label(label_data, fmt)
 
     def merged_log(self, path: str) -> dict | None:
-        """The merged log a run was read from (for its trace and download), cached; None if unreadable."""
-        return self._log(str(path)) if path else None
-
-    @staticmethod
-    def _read_log(path: str) -> dict | None:
+        """The merged log a run was read from (for its trace and download), cached; None if unreadable
+        (not cached: the next click reads the file again)."""
+        if not path:
+            return None
         try:
-            with open(path, encoding="utf-8") as fh:
-                return json.load(fh)
+            return self._log(str(path))
         except (OSError, ValueError) as exc:
             log.warning("cannot read %s: %s", path, exc)
             return None
+
+    @staticmethod
+    def _read_log(path: str) -> dict:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
 
 
 def parse_upload(filename: str, contents: str) -> Upload:

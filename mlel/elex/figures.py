@@ -16,7 +16,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mlel.elex.metrics import ESTIMATED, FRACTIONS, RATING_COLORS, RATING_LETTERS, axis_title, metric_title, unit_of
+from mlel.measurement.provenance import Provenance
 from mlel.pareto import hypervolume_2d, pareto_mask
+
+UNKNOWN_KIND = "kind not recorded"  # a table without energy_provenance: measured, but not said how
 
 # plotly marker symbol numbers; +100 is the hollow ("-open") variant, used for estimated energy
 _SYMBOLS = (0, 1, 2, 5, 17, 3, 4, 13, 14, 6, 18, 26, 7, 8, 22, 23, 24, 19, 20, 21, 25, 16, 15)
@@ -191,7 +194,7 @@ def tradeoff_figure(
     rating = pd.to_numeric(rows["compound_rating"], errors="coerce").fillna(-1).to_numpy().astype(int)
     letters = np.array([*RATING_LETTERS, "unrated"])[np.where(rating < 0, len(RATING_LETTERS), rating)]
     estimated = rows["energy_is_estimate"].fillna(False).to_numpy().astype(bool)
-    how = rows["energy_provenance"].astype(str).to_numpy() if "energy_provenance" in rows else np.full(len(rows), "measured")
+    how = rows["energy_provenance"].astype(str).to_numpy() if "energy_provenance" in rows else np.full(len(rows), UNKNOWN_KIND)
     note = np.where(estimated, f" - energy {ESTIMATED}", np.char.add(" - energy measured: ", how.astype(str)))
 
     def hover_value(metric: str, column: str, axis: str) -> str:
@@ -324,7 +327,8 @@ def hardware_summary(df: pd.DataFrame, energy: str = "energy_j", time: str = "ti
     pass the per-sample columns: the whole window's time is what the run was told to last."""
     df = df.assign(threads=df["threads"].fillna(0))
     if "energy_provenance" not in df:
-        df = df.assign(energy_provenance=np.where(df["energy_is_estimate"].fillna(False).astype(bool), "estimate", "measured"))
+        df = df.assign(energy_provenance=np.where(df["energy_is_estimate"].fillna(False).astype(bool),
+                                                  Provenance.ESTIMATE.value, UNKNOWN_KIND))
     group = df.groupby(["environment", "threads"], dropna=False)
     out = group.agg(runs=("run_id", "size"), power_mean_w=("power_mean_w", "mean"), time=(time, "mean"),
                     energy=(energy, "mean"), estimated=("energy_is_estimate", "any"),

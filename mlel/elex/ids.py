@@ -13,7 +13,6 @@ TAB_SCALING = "tab-scaling"
 TAB_SEARCH = "tab-search"
 
 # per-user state (dcc.Store)
-STORE_SETTINGS = "store-settings"  # boundaries and weights the user set or loaded
 STORE_UPLOADS = "store-uploads"  # rows (and merged logs) the user uploaded
 STORE_SELECTED = "store-selected"  # run_id of the clicked point
 

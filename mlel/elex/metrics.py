@@ -28,7 +28,6 @@ METRIC_DISPLAY = {
 }
 
 FRACTIONS = frozenset({"accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted"})
-ENERGY_COLUMNS = frozenset({"energy_per_sample_j", "energy_j", "net_energy_j", "power_mean_w", "co2eq_g"})
 # the labels' scale, A (green) to E (red), in rating order
 RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
 ESTIMATED = "(estimated)"
@@ -68,7 +67,7 @@ def format_value(metric: str, value) -> str:
     if unit in {"W", "g"}:
         return _si(value, unit)
     if unit == "bytes":
-        return _si(value, "B", binary_words=False)
+        return _si(value, "B")
     if unit == "count":
         return _si(value, "")
     if metric in FRACTIONS:
@@ -76,7 +75,7 @@ def format_value(metric: str, value) -> str:
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.3g}"
 
 
-def _si(value: float, unit: str, binary_words: bool = False) -> str:
+def _si(value: float, unit: str) -> str:
     prefixes = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
     magnitude = abs(value)
     if magnitude == 0:

@@ -11,7 +11,6 @@ import pandas as pd
 from mlel.elex.data import RatingSettings
 from mlel.ratings import metric_specs
 
-FILTER_COLUMNS = ("model", "backend", "environment", "dataset")
 # columns worth plotting beside the rated metrics, when the table has them
 EXTRA_AXES = ("power_mean_w", "energy_j", "time_s", "co2eq_g", "n_train_samples", "balanced_accuracy", "f1_weighted")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlel.errors import HardwareUnavailableError, MlelError
+from mlel.errors import HardwareUnavailableError, MlelError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def sklearn_to_onnx(estimator, n_features: int) -> bytes:
             warnings.simplefilter("ignore", FutureWarning)
             model = to_onnx(estimator, sample, options=options)
     except Exception as exc:  # skl2onnx raises many types (RuntimeError, NameError, ...)
-        raise ConversionError(f"skl2onnx cannot convert {type(estimator).__name__}: {exc}") from exc
+        raise ConversionError(f"skl2onnx cannot convert {type(estimator).__name__}: {first_line(exc)}") from exc
     return model.SerializeToString()
 
 
@@ -51,7 +51,7 @@ def torch_to_onnx(network, n_features: int) -> bytes:
             torch.onnx.export(network.cpu().eval(), (sample,), buffer, input_names=[INPUT_NAME], output_names=["logits"],
                               dynamic_axes={INPUT_NAME: {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
         except Exception as exc:  # noqa: BLE001 - translated at the boundary
-            raise ConversionError(f"torch.onnx.export failed: {exc}") from exc
+            raise ConversionError(f"torch.onnx.export failed: {first_line(exc)}") from exc
     return buffer.getvalue()
 
 

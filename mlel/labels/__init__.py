@@ -4,17 +4,17 @@
 ``LabelData``; ``render_label(label_data, fmt)`` draws it and returns the file's bytes. The
 command-line tool is ``python -m mlel.label_generator``.
 
-The drawing module (and with it matplotlib) is imported on first use of ``render_label`` or
-``FORMATS``, so importing ``mlel.labels`` for the data model stays light.
+The drawing module (and with it matplotlib) is imported on first use of ``render_label``, so
+importing ``mlel.labels`` for the data model stays light.
 """
 
-from mlel.labels.data import RATING_LETTERS, LabelData, MetricFigure, label_data_from_row
+from mlel.labels.data import FORMATS, RATING_LETTERS, LabelData, MetricFigure, label_data_from_row
 
 __all__ = ["FORMATS", "LabelData", "MetricFigure", "RATING_LETTERS", "label_data_from_row", "render_label"]
 
 
 def __getattr__(name: str):
-    if name in ("render_label", "FORMATS"):
+    if name == "render_label":
         from mlel.labels import draw
 
         return getattr(draw, name)

@@ -15,6 +15,9 @@ from urllib.parse import quote
 from mlel.errors import UserInputError
 from mlel.ratings.metrics import RATING_LETTERS, TASKS, metric_specs, rating_letter
 
+FORMATS = ("png", "pdf", "svg")  # what render_label writes
+DEFAULT_PNG_DPI = 150  # 590 x 1062 px: sharp in the dashboard, fast to render
+
 QR_PAYLOAD_VERSION = "mlel.label/1"
 
 TASK_NAMES = {"infer": "Inference", "train": "Training"}

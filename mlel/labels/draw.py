@@ -21,16 +21,13 @@ from matplotlib.transforms import Affine2D
 
 from mlel import __version__
 from mlel.errors import UserInputError
-from mlel.labels.data import LabelData, MetricFigure
+from mlel.labels.data import DEFAULT_PNG_DPI, FORMATS, LabelData, MetricFigure
 from mlel.labels.qr import qr_matrix, qr_path
 from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
-
-FORMATS = ("png", "pdf", "svg")
 
 WIDTH_MM = 100.0
 HEIGHT_MM = 180.0
 MM_PER_INCH = 25.4
-DEFAULT_PNG_DPI = 150  # 590 x 1062 px: sharp in the dashboard, fast to render
 # zlib level 6 (PIL's default) spent ~25 ms per label for a few percent smaller files; flat colours compress well at 1.
 PNG_COMPRESS_LEVEL = 1
 

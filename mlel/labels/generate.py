@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlel.errors import UserInputError
 from mlel.labels.data import LabelData, label_data_from_row
-from mlel.labels.draw import FORMATS
+from mlel.labels.data import FORMATS
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,7 @@ from typing import Sequence
 
 from mlel.cli import ArgumentParser, run_main, setup_logging
 from mlel.errors import UserInputError
-from mlel.ratings.core import (
-    DEFAULT_MODE,
-    MODES,
-    load_boundaries,
-    load_weights,
-    normalise_mode,
-    rate_results,
-    references_by_group,
-    save_boundaries,
-)
-from mlel.ratings.metrics import RATING_LETTERS, metric_specs, normalise_task
+from mlel.ratings.metrics import DEFAULT_MODE, MODES, RATING_LETTERS, metric_specs, normalise_task
 
 log = logging.getLogger(__name__)
 PROG = "python -m mlel.ratings"
@@ -43,11 +33,12 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from mlel.results import load_results
-
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # before pandas loads: --help and usage errors stay quick
     setup_logging(args.verbose)
     task = normalise_task(args.task)
+    from mlel.ratings.core import load_boundaries, load_weights, normalise_mode, rate_results, save_boundaries
+    from mlel.results import load_results
+
     mode = normalise_mode(args.mode)
     boundaries = load_boundaries(args.boundaries, task) if args.boundaries else None
     weights = load_weights(args.weights, task) if args.weights else None
@@ -83,6 +74,8 @@ def _check_file_to_write(path: str, option: str) -> None:
 
 def check_reference(table, task: str, reference: str) -> None:
     """No environment with the reference is an error; some without it is a note on stderr (they are left out)."""
+    from mlel.ratings.core import references_by_group
+
     groups = references_by_group(table, task)
     lacking = {key: models for key, models in groups.items() if reference not in models}
     if len(lacking) == len(groups):

@@ -35,9 +35,11 @@ import pandas as pd
 
 from mlel.errors import SchemaError, UserInputError
 from mlel.results.schema import BOUNDARIES_SCHEMA, WEIGHTS_SCHEMA
-from mlel.ratings.metrics import (
+from mlel.ratings.metrics import (  # noqa: F401 - MODES and DEFAULT_MODE are read from here too
+    DEFAULT_MODE,
     DEFAULT_WEIGHTS,
     MLEE_METRIC_NAMES,
+    MODES,
     N_RATINGS,
     RATING_LETTERS,
     WORST_RATING,
@@ -48,8 +50,6 @@ from mlel.ratings.metrics import (
 log = logging.getLogger(__name__)
 
 QUANTILES: tuple[float, ...] = (0.8, 0.6, 0.4, 0.2)
-MODES: tuple[str, ...] = ("optimistic median", "pessimistic median", "optimistic mean", "pessimistic mean", "best", "worst")
-DEFAULT_MODE = "optimistic median"
 GROUP_COLUMNS: tuple[str, ...] = ("environment", "dataset")
 _TIE_TOLERANCE = 1e-9  # cumulative weights and means are sums of floats: 0.1 + 0.2 + 0.2 must count as 0.5
 

@@ -21,6 +21,11 @@ RATING_COLOURS: MappingProxyType = MappingProxyType({
 """The EU energy label's green-to-red scale, as in the MLEE paper."""
 
 
+MODES: tuple[str, ...] = ("optimistic median", "pessimistic median", "optimistic mean", "pessimistic mean", "best", "worst")
+"""How a run's per-metric ratings combine into its compound rating (``mlel.ratings.core.compound_rating``)."""
+DEFAULT_MODE = "optimistic median"
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     name: str                 # metric name used in weights / boundaries files and in <name>_index, <name>_rating

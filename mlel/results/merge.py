@@ -24,8 +24,8 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from mlel.errors import IncompleteExperimentError, SchemaError, UserInputError
-from mlel.results.schema import EXPERIMENT_SCHEMA, RESULTS_SCHEMA, atomic_write_json, read_json
+from mlel.errors import IncompleteExperimentError, SchemaError, UserInputError, first_line
+from mlel.results.schema import EXPERIMENT_SCHEMA, RESULTS_SCHEMA, atomic_write_bytes, json_bytes, read_json
 from mlel.results.table import hardware_of
 
 log = logging.getLogger(__name__)
@@ -236,12 +236,17 @@ def merge_folder(folder: Path, output_dir: Path) -> Outcome:
         return Outcome(folder, "present", output=output)
     try:
         record = read_experiment(folder)
+        group = (record["config"]["task"], record["config"]["model"], hardware_of(record["config"], record["platform"]))
+        content = json_bytes(record)
     except SchemaError as exc:
         return Outcome(folder, "skipped", reason=str(exc))
     except OSError as exc:
         return Outcome(folder, "skipped", reason=f"cannot read: {exc}")
-    atomic_write_json(output, record)
-    group = (record["config"]["task"], record["config"]["model"], hardware_of(record["config"], record["platform"]))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a folder that says it is complete but holds a value of the wrong kind (a NaN accuracy, a
+        # platform field that is not a number): skipped by name, and the folders after it still merge
+        return Outcome(folder, "skipped", reason=f"invalid content ({type(exc).__name__}: {first_line(exc)})")
+    atomic_write_bytes(output, content)  # only a record that could be read and written whole
     return Outcome(folder, "merged", output=output, group=group)
 
 

@@ -71,8 +71,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def json_bytes(obj: Any, indent: int | None = 1) -> bytes:
+    """Strict JSON (no NaN or infinity: other readers reject them); ValueError/TypeError if it cannot be."""
+    return json.dumps(obj, indent=indent, allow_nan=False, default=_json_default).encode()
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=indent, allow_nan=False, default=_json_default).encode())
+    atomic_write_bytes(path, json_bytes(obj, indent))
 
 
 def _json_default(value):

@@ -12,7 +12,7 @@ import numpy as np
 from mlel.results.schema import EXPERIMENT_SCHEMA
 
 DAMAGES = ("truncated_results", "missing_power_log", "missing_complete", "wrong_schema",
-           "killed_mid_write", "unparsable_csv", "failed")
+           "killed_mid_write", "unparsable_csv", "failed", "nan_metric", "bad_platform_value")
 """Ways a folder can be broken, each a reason merge must name."""
 
 _START = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -38,14 +38,16 @@ def write_experiment_folder(root: str | Path, index: int = 0, task: str = "infer
                          "updated": started.isoformat()})
     config = {"schema": "mlel.experiment/99" if damage == "wrong_schema" else EXPERIMENT_SCHEMA,
               "task": task, "model": model, "backend": backend, "device": device, "dataset": dataset,
-              "params": {"hidden": 100}, "seed": index, "threads": 2, "monitor_interval_s": 0.5,
+              "params": {"hidden": 100}, "seed": index,
+              "threads": None if damage == "bad_platform_value" else 2,  # the machine's count is read then "monitor_interval_s": 0.5,
               "baseline_s": 0, "country": "DEU", "argv": ["train.py"], "started": started.isoformat()}
     if task == "infer":
         config.update({"train_folder": f"runs/train_{model}", "batch_size": 32, "min_duration_s": 2.0})
     dump("config.json", config)
     dump("platform.json", {"hostname": "box", "os": "Linux", "python": "3.11.9",
                            "cpu_model": "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
-                           "cpu_cores_physical": 1, "cpu_cores_logical": 2, "memory_bytes": 8 << 30,
+                           "cpu_cores_physical": 1, "cpu_cores_logical": "two" if damage == "bad_platform_value" else 2,
+                           "memory_bytes": 8 << 30,
                            "gpus": [{"index": 0, "name": "NVIDIA A100-SXM4-40GB", "memory_bytes": 40 << 30,
                                      "uuid": "GPU-0"}] if device.startswith("cuda") else [],
                            "packages": {"scikit-learn": "1.9.1", "torch": "2.13.0", "onnxruntime": "1.32.0"}})
@@ -79,6 +81,8 @@ def write_experiment_folder(root: str | Path, index: int = 0, task: str = "infer
         "carbon": {"co2eq_g": total_j / 3.6e6 * 380, "intensity_g_per_kwh": 380.0, "country": "DEU",
                    "source": "CodeCarbon offline data"},
     }
+    if damage == "nan_metric":  # Python's json writes NaN, which strict JSON readers refuse
+        results["metrics"]["accuracy"] = float("nan")
     text = json.dumps(results, indent=1)
     if damage in ("truncated_results", "killed_mid_write"):
         text = text[: len(text) // 2]

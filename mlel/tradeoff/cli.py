@@ -181,12 +181,8 @@ def _check_dataset(dataset: str, target: str | None, seed: int, n_samples: int =
     """Fail before the first run when the data set cannot be read (``UserInputError`` -> exit 2)."""
     from mlel.experiments.datasets import load_dataset
 
-    try:
-        load_dataset(dataset, seed=seed, target=target, n_samples=n_samples, n_features=n_features)
-    except UserInputError:
-        raise
-    except Exception as exc:  # an unreadable file is the user's problem, not a bug
-        raise UserInputError(f"cannot read data set {dataset!r}: {exc}") from exc
+    # load_dataset names the user's mistakes (UserInputError); anything else is a bug and keeps its traceback
+    load_dataset(dataset, seed=seed, target=target, n_samples=n_samples, n_features=n_features)
 
 
 def _print_summary(outcome, objective: str = "accuracy", validation: bool = False) -> None:

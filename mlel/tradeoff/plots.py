@@ -7,6 +7,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from mlel.measurement.provenance import Provenance
+
 
 def _figure(size=(6.4, 4.2)):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,7 +22,7 @@ def _figure(size=(6.4, 4.2)):
 def energy_axis_label(meta: Mapping, records: Sequence[dict]) -> str:
     what = {"train": "training energy", "infer": "energy per prediction",
             "train+infer": "training + inference energy"}.get(meta.get("energy", ""), "energy")
-    estimated = any(r.get("provenance") == "estimate" for r in records)
+    estimated = any(r.get("provenance") == Provenance.ESTIMATE.value for r in records)
     return f"{what} (J, log scale){' - estimated' if estimated else ''}"
 
 

@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from mlel.errors import UserInputError
+from mlel.errors import MlelError, UserInputError
 from mlel.measurement.provenance import Provenance
 from mlel.pareto import hypervolume_2d, pareto_mask
 from mlel.tradeoff.evaluators import Evaluation, Evaluator
@@ -343,7 +343,11 @@ class Search:
         except UserInputError:
             raise  # the same mistake would fail every evaluation: stop and say it once
         except Exception as exc:  # one bad configuration must not end the search
-            log.warning("evaluation %d (%s) failed: %s", index, cand.model, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+            # a configuration the model refuses (ModelError, a vendor's message) is one line; anything
+            # else may be a bug in mlel, and its traceback is shown
+            expected = isinstance(exc, MlelError)
+            log.warning("evaluation %d (%s) failed: %s", index, cand.model, exc,
+                        exc_info=not expected or log.isEnabledFor(logging.DEBUG))
             return {**base, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
                     "wall_time_s": time.perf_counter() - t0, "finished": _now()}
         hv_ref = self.reference

@@ -170,3 +170,14 @@ def test_an_experiment_alone_in_its_environment_is_flagged_for_its_label():
     crowded["environment"] = "A"
     assert with_alone_flag(alone, table)["rated_alone"] and not with_alone_flag(crowded, table)["rated_alone"]
     assert "rated_alone" not in alone  # a copy: the cached rated table is never changed
+
+
+def test_an_unreadable_merged_log_is_read_again_next_time(small_table, tmp_path):
+    data = ResultsData(small_table)
+    path = tmp_path / "run.json"
+    assert data.merged_log(str(path)) is None  # not there yet (a merge still running)
+    path.write_text(json.dumps({"trace": {"estimate:cpu": {"elapsed_s": [0.0], "power_w": [1.0], "samples": 1}}}))
+    assert data.merged_log(str(path))["trace"]  # the failure was not cached
+    path.write_text("{ damaged")
+    assert data.merged_log(str(path))["trace"]  # a good read is
+    assert data.merged_log("") is None

@@ -59,6 +59,15 @@ def test_experiment_view_waits_for_a_run_and_search_view_says_why_it_is_empty(ml
     client.values[(ids.STORE_SELECTED, "data")] = "not-a-run"
     _, answer = client.post("experiment-label.src", f"{ids.STORE_SELECTED}.data")
     assert "is not among the rated infer runs" in str(answer["response"][ids.EXPERIMENT_TITLE]["children"])
+    # settings that cannot rate say why, rather than that the run is missing
+    mode = client.values.get((ids.RATING_MODE, "value"))
+    client.values[(ids.RATING_MODE, "value")] = "most lenient"
+    try:
+        _, answer = client.post("experiment-label.src", f"{ids.RATING_MODE}.value")
+    finally:
+        client.values[(ids.RATING_MODE, "value")] = mode
+    title = str(answer["response"][ids.EXPERIMENT_TITLE]["children"])
+    assert "cannot be rated with these settings" in title and "'most lenient'" in title
 
     _, answer = client.post("search-id.options", f"{ids.FILTER_TASK}.value")
     assert answer["response"][ids.SEARCH_ID]["options"] == []

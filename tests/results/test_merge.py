@@ -22,6 +22,8 @@ EXPECTED_REASONS = {
     "killed_mid_write": "missing COMPLETE marker",
     "unparsable_csv": "unparsable power log power/estimate_cpu.csv",
     "failed": "state 'failed' (out of memory)",
+    "nan_metric": "invalid content (ValueError: Out of range float values are not JSON compliant",
+    "bad_platform_value": "invalid content (ValueError: invalid literal for int()",
 }
 
 

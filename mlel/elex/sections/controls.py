@@ -131,7 +131,8 @@ def register(app, data: ResultsData) -> None:
             try:
                 rated = data.rated(RatingSettings(task=task, reference=reference, mode=DEFAULT_MODE))
                 boundaries = rated.attrs.get("boundaries", {})
-            except MlelError:
+            except MlelError as exc:  # the plots say why; the sliders start from no boundaries
+                log.warning("cannot rate the %s runs for the boundary sliders: %s", task, exc)
                 boundaries = {}
             widgets = rating_widgets(task, dict(DEFAULT_WEIGHTS[task]), boundaries)
         return (*options, models, reference, axis_options, x, axis_options, y, widgets)

@@ -138,11 +138,10 @@ def register(app, data: ResultsData) -> None:
     def selected_row(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids):
         if not run_id:
             return None
+        """The chosen run, rated with the current settings; None if it is not among them. Raises
+        ``MlelError`` where the settings cannot rate the runs (the caller says why)."""
         settings = settings_from_controls(task, reference, mode, weights, weight_ids, bounds, bound_ids)
-        try:
-            row = data.rated_row(settings, run_id, uploads_from_store(uploads))
-        except MlelError:
-            return None
+        row = data.rated_row(settings, run_id, uploads_from_store(uploads))
         return None if row is None else with_alone_flag(row, data.combined(uploads_from_store(uploads)))
 
     @app.callback(
@@ -158,10 +157,14 @@ def register(app, data: ResultsData) -> None:
     def show(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids):
         from mlel.labels import label_data_from_row
 
-        row = selected_row(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids)
+        try:
+            row = selected_row(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids)
+            problem = None
+        except MlelError as exc:
+            row, problem = None, f"The {task} runs cannot be rated with these settings: {exc}"
         if row is None:
-            text = "Click a point in the trade-off plot to see one experiment here." if not run_id else \
-                f"Run {run_id} is not among the rated {task} runs."
+            text = problem or ("Click a point in the trade-off plot to see one experiment here." if not run_id else
+                               f"Run {run_id} is not among the rated {task} runs.")
             return dict(title=html.Div(text, className="elex-small"), label=None, label_style=HIDDEN, no_pdf=True,
                         no_summary=True, no_log=True, metrics=None,
                         trace=figures.trace_figure([], empty_message="No run chosen yet"))
@@ -197,7 +200,10 @@ def register(app, data: ResultsData) -> None:
     def download(_pdf, _summary, _log, run_id, task, uploads, *rating):
         from mlel.labels import label_data_from_row
 
-        row = selected_row(run_id, task, uploads, *rating)
+        try:
+            row = selected_row(run_id, task, uploads, *rating)
+        except MlelError:  # the experiment view already says why
+            return no_update
         if row is None:
             return no_update
         stem = str(row["run_id"]).replace("/", "_")
