@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import logging
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from mlel.errors import SchemaError, UserInputError
+from mlel.errors import SchemaError, UserInputError, first_line
 from mlel.experiments.registry import CSV_PREFIX, IMAGE_DATASETS, validate_dataset
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,9 @@ class HeldOutSplit:
                     classes=tuple(str(c) for c in data["classes"]),
                     image_shape=shape or None,
                 )
-        except (OSError, KeyError, ValueError) as exc:
-            raise SchemaError(f"cannot read the held-out split {str(path)!r}: {exc}") from exc
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            # a truncated file is not a zip archive; flipped bytes fail to decompress
+            raise SchemaError(f"cannot read the held-out split {str(path)!r}: {first_line(exc)}") from exc
 
 
 

@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 SCHEMA = "mlel.tradeoff/1"
 SEARCH_FILE, EVALUATIONS_FILE, FRONT_FILE, HV_FILE = "search.json", "evaluations.jsonl", "front.json", "hypervolume.csv"
 # settings a resumed search must share with the one it continues (the budget may grow)
-RESUME_KEYS = ("method", "init", "seed", "models", "dataset", "objective", "energy", "validation_size")
+# what must match to continue a search: anything that changes what an evaluation measures
+RESUME_KEYS = ("method", "init", "seed", "models", "dataset", "objective", "energy", "validation_size",
+               "target", "predictions", "n_samples", "n_features", "threads", "train_min_duration_s",
+               "infer_min_duration_s")
 RESUME_DEFAULTS = {"validation_size": 0.0}  # what a search.json written before the key existed meant
 
 
@@ -242,13 +245,19 @@ class Search:
                     f"{output_dir} already holds a search ({len(records)} evaluations); "
                     "pass --resume to continue it or choose another --output-dir")
             for key in RESUME_KEYS:
+                if key not in old and key not in RESUME_DEFAULTS:
+                    continue  # a search.json from before the key was recorded
                 before = old.get(key, RESUME_DEFAULTS.get(key))
                 if key in meta and before != meta.get(key):
                     raise UserInputError(
                         f"--resume: {key} is {meta.get(key)!r} but the search in {output_dir} used {before!r}")
-            if reference is not None and old.get("reference") and old["reference"].get("rule") == "given":
-                if (old["reference"]["utility"], old["reference"]["energy_j"]) != tuple(reference):
-                    raise UserInputError(f"--resume: the reference point differs from the search in {output_dir}")
+            if reference is not None:
+                kept = old.get("reference") or {}
+                if kept.get("rule") != "given" or (kept["utility"], kept["energy_j"]) != tuple(reference):
+                    fixed = (f"{kept['utility']:.4g},{kept['energy_j']:.4g}" if kept else "not fixed yet") + \
+                        (f" ({kept['rule'].split(':')[0]})" if kept.get("rule") not in (None, "given") else "")
+                    raise UserInputError(f"--resume: the search in {output_dir} keeps its own reference point "
+                                         f"({fixed}); leave out --reference")
             old["budget"] = budget
             log.info("resuming search %s: %d of %d evaluations done", old.get("search_id"), len(records), budget)
             search = cls(output_dir, space, old, records)

@@ -115,3 +115,19 @@ def assert_one_line_error(proc, prog: str, message: str) -> None:
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(errors) == 1, proc.stderr
     assert errors[0].startswith(f"{prog}: error: ") and message in errors[0], errors[0]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_a_damaged_held_out_split_is_named_in_one_line(trained_sklearn, tmp_path, damage):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(trained_sklearn, damaged)
+    split = damaged / "split.npz"
+    raw = bytearray(split.read_bytes())
+    if damage == "truncated":  # no longer a zip archive
+        raw = raw[:50]
+    else:  # the archive's directory intact, a compressed member corrupt
+        middle = len(raw) // 2
+        raw[middle:middle + 64] = bytes(64)
+    split.write_bytes(bytes(raw))
+    proc = run_script("infer.py", "--model", damaged, "--output-dir", tmp_path / "runs", *FAST)
+    assert_one_line_error(proc, "infer.py", f"cannot read the held-out split {str(split)!r}")

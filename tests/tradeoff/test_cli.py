@@ -16,7 +16,7 @@ def _run(argv):
     return run_main(main, argv, prog=PROG)
 
 
-def test_tiny_real_search_on_iris_then_resume(tmp_path, repo_root, cli_env):
+def test_tiny_real_search_on_iris_then_resume(tmp_path, repo_root, cli_env, capsys):
     out = tmp_path / "search"
     cmd = [sys.executable, "-m", "mlel.tradeoff", "--dataset", "iris", "--budget", "4", "--init", "3",
            "--models", "knn,naive_bayes", "--output-dir", str(out), "--no-progress"]
@@ -49,6 +49,18 @@ def test_tiny_real_search_on_iris_then_resume(tmp_path, repo_root, cli_env):
                  "--output-dir", str(out), "--no-progress", "--resume"]) == 0
     recs2 = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
     assert recs2[:4] == recs and len(recs2) == 5
+
+    # what would change the measurement (or the reference point) cannot change on resume
+    base = ["--dataset", "iris", "--budget", "6", "--init", "3", "--models", "knn,naive_bayes",
+            "--output-dir", str(out), "--no-progress", "--resume"]
+    capsys.readouterr()
+    for extra, message in ((["--threads", "2"], "--resume: threads is 2 but the search in"),
+                           (["--train-min-duration", "0"], "--resume: train_min_duration_s is 0.0 but"),
+                           (["--reference", "0.5,1"], "keeps its own reference point")):
+        assert _run([*base, *extra]) == 2, extra
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+    assert len((out / "evaluations.jsonl").read_text().splitlines()) == 5
 
 
 def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_root, cli_env):
