@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from mlel.cli import ArgumentParser, folder_path, setup_logging
-from mlel.experiments.folder import RunInterrupted
+from mlel.experiments.folder import RunInterrupted, signals_interrupt
 
 
 
@@ -104,9 +104,11 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     )
     outcomes = []
     try:
-        for run_cfg in repeat_configs(cfg, args.repeat):
-            outcomes.append(run_training(run_cfg))
+        with signals_interrupt():  # between two of --repeat's runs too
+            for run_cfg in repeat_configs(cfg, args.repeat):
+                outcomes.append(run_training(run_cfg))
     except RunInterrupted as exc:
+        _finish(outcomes)  # the runs that finished are complete: say so first
         return _interrupted(exc, "train.py")
     return _finish(outcomes)
 
@@ -123,6 +125,8 @@ def infer_main(argv: Sequence[str] | None = None) -> int:
         output_dir=args.output_dir, progress=not args.no_progress,
     )
     try:
-        return _finish([run_inference(cfg)])
+        with signals_interrupt():
+            outcome = run_inference(cfg)
+        return _finish([outcome])
     except RunInterrupted as exc:
         return _interrupted(exc, "infer.py")

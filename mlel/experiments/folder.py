@@ -175,6 +175,18 @@ def _raise_interrupt(signum, frame):
     raise RunInterrupted(signum)
 
 
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``RunInterrupted`` inside (main thread; elsewhere nothing changes):
+    for work made of several runs (``--repeat``, a search), so that a signal between two runs stops
+    as cleanly as one inside a run. A run's own guard takes over while it runs."""
+    previous = _install_signal_handlers()
+    try:
+        yield
+    finally:
+        _restore_signal_handlers(previous)
+
+
 def _install_signal_handlers() -> dict:
     # Signal handlers can only be set from the main thread; in-process callers on other threads
     # (e.g. a search running experiments in a worker) still get failed/complete status.

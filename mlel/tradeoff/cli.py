@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if outcome.interrupted:
         again = argv if "--resume" in argv else [*argv, "--resume"]
         print(f"interrupted; continue with: {PROG} {shlex.join(again)}")
-        return 130
+        return 128 + (outcome.signum or 2)  # 130 for Ctrl-C, 143 for SIGTERM, as train.py
     print(args.output_dir)
     return 0
 

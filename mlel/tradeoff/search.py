@@ -24,6 +24,8 @@ import json
 import logging
 import math
 import os
+import signal
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -209,6 +211,7 @@ class SearchOutcome:
     reference: tuple[float, float] | None
     search_energy: dict
     interrupted: bool = False
+    signum: int | None = None  # the signal that interrupted it (SIGINT, SIGTERM)
     meta: dict = field(default_factory=dict)
     test_hypervolumes: list[float | None] = field(default_factory=list)  # see hypervolume_curve_on_test
 
@@ -304,44 +307,52 @@ class Search:
         if proposer is None:
             proposer = make_proposer(self.meta["method"], self.space, self.meta["seed"], self.meta["budget"], self.meta["init"])
         budget = self.meta["budget"]
-        interrupted = False
+        interrupted: int | None = None  # the signal that stopped the search
         bar = _progress_bar(progress, budget, len(self.records), self.meta.get("method", ""))
-        try:
-            if len(self.records) < budget and callable(getattr(proposer, "warm_up", None)):
-                proposer.warm_up()  # one-time imports stay out of the first step's measured energy
-            while len(self.records) < budget:
-                index = len(self.records)
-                self._maybe_fix_reference()
-                if isinstance(proposer, BoProposer) and self.reference is not None:
-                    proposer.reference_model = model_objectives(*self.reference)
-                with meter.measure() as overhead:
-                    cand = proposer.propose(index, self.observations())
-                log.info("evaluation %d/%d: %s %s", index + 1, budget, cand.model, _short(cand.values))
-                record = self._evaluate(evaluator, cand, index, overhead)
-                with open(self.output_dir / EVALUATIONS_FILE, "a") as fh:
-                    fh.write(json.dumps(record, default=str) + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                self.records.append(record)
-                self._maybe_fix_reference()
-                outcome = self.write_outputs(plots=False)
-                if on_record:
-                    on_record(record)
+        # SIGINT/SIGTERM between runs (during a proposal) stop as cleanly as inside one
+        with _signals_interrupt():
+            try:
+                self._run_until_budget(evaluator, proposer, meter, bar, on_record)
+            except _interrupts() as exc:
+                interrupted = int(getattr(exc, "signum", signal.SIGINT))
+                _ignore_signals()  # a second Ctrl-C must not cut the front and plots short
+                log.warning("interrupted after %d evaluations; every finished one is in %s; continue with --resume",
+                            len(self.records), self.output_dir / EVALUATIONS_FILE)
+            finally:
                 if bar is not None:
-                    hv = outcome.hypervolumes[-1]
-                    bar.set_postfix_str(f"hv={hv:.4g}" if hv is not None else "hv=n/a (initial design)")
-                    bar.update(1)
-        except _interrupts():
-            interrupted = True
-            log.warning("interrupted after %d evaluations; every finished one is in %s; continue with --resume",
-                        len(self.records), self.output_dir / EVALUATIONS_FILE)
-        finally:
-            if bar is not None:
-                bar.close()
-            meter.close()
-        outcome = self.write_outputs(plots=True)
-        outcome.interrupted = interrupted
+                    bar.close()
+                meter.close()
+            outcome = self.write_outputs(plots=True)
+        outcome.interrupted = interrupted is not None
+        outcome.signum = interrupted
         return outcome
+
+    def _run_until_budget(self, evaluator: Evaluator, proposer, meter: OverheadMeter, bar, on_record) -> None:
+        budget = self.meta["budget"]
+        if len(self.records) < budget and callable(getattr(proposer, "warm_up", None)):
+            proposer.warm_up()  # one-time imports stay out of the first step's measured energy
+        while len(self.records) < budget:
+            index = len(self.records)
+            self._maybe_fix_reference()
+            if isinstance(proposer, BoProposer) and self.reference is not None:
+                proposer.reference_model = model_objectives(*self.reference)
+            with meter.measure() as overhead:
+                cand = proposer.propose(index, self.observations())
+            log.info("evaluation %d/%d: %s %s", index + 1, budget, cand.model, _short(cand.values))
+            record = self._evaluate(evaluator, cand, index, overhead)
+            with open(self.output_dir / EVALUATIONS_FILE, "a") as fh:
+                fh.write(json.dumps(record, default=str) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.records.append(record)
+            self._maybe_fix_reference()
+            outcome = self.write_outputs(plots=False)
+            if on_record:
+                on_record(record)
+            if bar is not None:
+                hv = outcome.hypervolumes[-1]
+                bar.set_postfix_str(f"hv={hv:.4g}" if hv is not None else "hv=n/a (initial design)")
+                bar.update(1)
 
     def _evaluate(self, evaluator: Evaluator, cand: Candidate, index: int, overhead: OverheadCost) -> dict:
         base = {"index": index, "candidate": cand.to_dict(), "params": _json_safe(cand.params(self.space)),
@@ -475,6 +486,20 @@ def read_records(path: Path, repair: bool = False) -> list[dict]:
     if repair and truncated:
         _write_text_atomic(path, "".join(json.dumps(r, default=str) + "\n" for r in out))
     return out
+
+
+def _signals_interrupt():
+    try:
+        from mlel.experiments.folder import signals_interrupt
+    except ImportError:
+        return contextlib.nullcontext()
+    return signals_interrupt()
+
+
+def _ignore_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def _interrupts() -> tuple[type[BaseException], ...]:

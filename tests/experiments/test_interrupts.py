@@ -63,6 +63,33 @@ def test_a_signal_marks_the_folder_interrupted(signum, tmp_path):
     assert_incomplete_with_power_log(folder)
 
 
+def test_an_interrupted_repeat_still_names_the_runs_that_finished(tmp_path):
+    args = [a if a != "100000" else "2000" for a in LONG_TRAINING]  # about 7 s per run here
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, "--repeat", "3", "--output-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment())
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        folders = sorted(tmp_path.glob("train_*"))
+        done = [f for f in folders if (f / "COMPLETE").exists()]
+        running = [f for f in folders if f not in done and power_rows(f) >= MIN_ROWS]
+        if done and running:
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"training ended early: {proc.communicate()[1][-2000:]}")
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("the second run did not start within 180 s")
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in stderr, stderr
+    lines = stdout.strip().splitlines()
+    assert lines[-1] == str(running[0])          # the interrupted folder, last, as for a single run
+    assert str(done[0]) in lines[:-1]             # and before it the run that finished
+    assert any(line.startswith("train mlp (torch, cpu) on synthetic: accuracy ") for line in lines)  # its summary
+    assert read(running[0], "status.json")["state"] == "interrupted"
+
+
 def test_a_killed_run_is_recognisably_incomplete(tmp_path):
     proc, folder = start_training(tmp_path)
     proc.kill()

@@ -144,6 +144,22 @@ def test_interrupt_keeps_finished_evaluations_and_resume_matches_an_uninterrupte
     assert resumed.hypervolumes == pytest.approx(whole.hypervolumes)
 
 
+def test_sigterm_between_evaluations_stops_cleanly_and_says_which_signal(tmp_path):
+    import os
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminate_after_the_fourth(record):
+        if record["index"] == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives after the evaluation, before the next proposal
+
+    out = _search(tmp_path).run(ScriptedEvaluator(), progress=False, on_record=terminate_after_the_fourth)
+    assert out.interrupted and out.signum == signal.SIGTERM and len(out.records) == 4
+    assert json.loads((tmp_path / "s" / FRONT_FILE).read_text())["evaluations"] == 4
+    assert signal.getsignal(signal.SIGTERM) is before  # the search's handlers are gone after it
+
+
 def test_resume_ignores_a_truncated_last_line(tmp_path):
     _search(tmp_path, budget=4).run(ScriptedEvaluator(), progress=False)
     path = tmp_path / "s" / EVALUATIONS_FILE
