@@ -26,10 +26,10 @@ class CallbackClient:
         cid, prop = dep["id"], dep["property"]
         if cid.startswith("{"):  # a pattern-matching dependency: the widgets that exist now
             pattern = json.loads(cid)
-            return [{"id": wid, "property": prop, "value": value}
-                    for (wid_key, p), value in self.values.items()
-                    if p == prop and isinstance(wid_key, tuple)
-                    for wid in [dict(wid_key)] if wid.get("type") == pattern["type"]]
+            widgets = [(dict(wid_key), value) for (wid_key, p), value in self.values.items()
+                       if p == "value" and isinstance(wid_key, tuple) and dict(wid_key).get("type") == pattern["type"]]
+            # a widget's "id" property is its id, as the browser sends it (the rating settings read them)
+            return [{"id": wid, "property": prop, "value": wid if prop == "id" else value} for wid, value in widgets]
         return {"id": cid, "property": prop, "value": self.values.get((cid, prop))}
 
     def post(self, output_contains: str, changed: str) -> tuple[float, dict]:

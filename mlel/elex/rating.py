@@ -11,8 +11,8 @@ import pandas as pd
 
 from mlel.errors import MlelError, UserInputError
 from mlel.ratings import (DEFAULT_MODE, MODES, load_boundaries, load_weights, metric_specs, most_widespread_model,
-                          rate_results, resolve_weights)
-from mlel.ratings import save_boundaries, save_weights
+                          rate_results, resolve_weights, save_boundaries, save_weights)
+from mlel.ratings.metrics import MLEE_REFERENCE_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,12 @@ __all__ = ["DEFAULT_MODE", "MODES", "default_reference", "rate", "references", "
 
 
 def default_reference(table: pd.DataFrame, task: str) -> str | None:
-    """The model that ran ``task`` in the most (environment, data set) groups, so the fewest runs go unrated.
-    Ties go to the alphabetically first model."""
+    """MLEE's ResNet101 where it ran ``task`` (the reference of the paper, and the label generator's
+    default: a label in ELEx and one from the command line rate alike); else the model that ran
+    ``task`` in the most (environment, data set) groups, so the fewest runs go unrated (ties: the
+    alphabetically first)."""
+    if (table.loc[table["task"] == task, "model"] == MLEE_REFERENCE_MODEL).any():
+        return MLEE_REFERENCE_MODEL
     return most_widespread_model(table, task)
 
 

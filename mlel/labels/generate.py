@@ -16,12 +16,11 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from mlel.errors import UserInputError
-from mlel.labels.data import LabelData, label_data_from_row
-from mlel.labels.data import FORMATS
+from mlel.labels.data import FORMATS, LabelData, label_data_from_row
+from mlel.ratings.metrics import MLEE_REFERENCE_MODEL
 
 log = logging.getLogger(__name__)
 
-MLEE_REFERENCE_MODEL = "ResNet101"  # the reference of the MLEE paper (ImageNet)
 DEFAULT_FORMAT = "pdf"
 LABEL_FILE_MODE = 0o644
 

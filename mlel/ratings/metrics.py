@@ -21,6 +21,8 @@ RATING_COLOURS: MappingProxyType = MappingProxyType({
 """The EU energy label's green-to-red scale, as in the MLEE paper."""
 
 
+MLEE_REFERENCE_MODEL = "ResNet101"  # the reference of the MLEE paper (ImageNet): the default wherever it ran
+
 MODES: tuple[str, ...] = ("optimistic median", "pessimistic median", "optimistic mean", "pessimistic mean", "best", "worst")
 """How a run's per-metric ratings combine into its compound rating (``mlel.ratings.core.compound_rating``)."""
 DEFAULT_MODE = "optimistic median"

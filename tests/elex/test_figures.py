@@ -230,7 +230,7 @@ def test_every_environment_gets_its_own_symbol_and_both_marker_kinds_are_explain
     names = [t.name for t in fig.data]
     assert "filled: energy measured (counter or sampled power)" in names and f"hollow: energy {ESTIMATED}" in names
     notes = {str(row[4]) for t in points for row in t.customdata}
-    assert notes == {f" - energy {ESTIMATED}", " - energy measured: measured"}  # no energy_provenance column here
+    assert notes == {f" - energy {ESTIMATED}", " - energy measured: kind not recorded"}  # no energy_provenance column
     df = df.assign(energy_provenance=np.where(df["energy_is_estimate"], "estimate", "hardware counter"))
     notes = {str(row[4]) for t in _scatter(df, "energy_j", "accuracy").data if t.customdata is not None for row in t.customdata}
     assert " - energy measured: hardware counter" in notes
@@ -254,7 +254,7 @@ def test_inference_hardware_comparison_uses_per_sample_time_and_names_threads_on
     fig = figures.hardware_figure(table, "energy_per_sample_j", "time_per_sample_s")
     assert [a.text for a in fig.layout.annotations][:3] == ["Mean power [W]", "Time per sample [s]", "Energy per sample [J]"]
     assert list(fig.data[1].x) == [1e-6, 2e-5]
-    assert table["provenance"].tolist() == ["measured", "estimate"]
+    assert table["provenance"].tolist() == ["kind not recorded", "estimate"]
     assert list(fig.data[0].y) == ["gpu box (4 thr.)", f"AMD EPYC (2 threads) - scikit-learn 1.9.1 {ESTIMATED}"]
     empty = figures.hardware_figure(table.iloc[0:0], empty_message="nothing here")
     assert "nothing here" in [a.text for a in empty.layout.annotations]

@@ -72,3 +72,55 @@ def test_experiment_view_waits_for_a_run_and_search_view_says_why_it_is_empty(ml
     _, answer = client.post("search-id.options", f"{ids.FILTER_TASK}.value")
     assert answer["response"][ids.SEARCH_ID]["options"] == []
     assert "No trade-off search in these results" in answer["response"][ids.SEARCH_NOTE]["children"]
+
+
+def _letters(client) -> dict[str, str]:
+    _, answer = client.post("scatter.figure", f"{ids.RATING_REFERENCE}.value")
+    return {row[0]: row[3] for t in answer["response"][ids.SCATTER]["figure"]["data"]
+            if t.get("customdata") is not None for row in t["customdata"]}
+
+
+def _widgets(client, kind: str) -> dict[str, tuple]:
+    return {dict(key[0])["metric"]: key for key in client.values
+            if isinstance(key[0], tuple) and dict(key[0]).get("type") == kind}
+
+
+def test_rating_settings_change_the_ratings_as_the_method_says(mlee_client):
+    from mlel.elex.view import slider_to_boundaries
+    from mlel.ratings import rate_results
+    from mlel.results import load_results
+    from tests.conftest import REFERENCE_DIR
+
+    client = mlee_client
+    saved = dict(client.values)
+    try:
+        client.values[(ids.RATING_REFERENCE, "value")] = None
+        page_defaults(client, "infer")
+        assert client.values[(ids.RATING_REFERENCE, "value")] == "ResNet101"  # MLEE's, as the label generator's
+        default = _letters(client)
+        assert len(default) == 176
+
+        # all the weight on accuracy: each compound rating is the accuracy rating, with the sliders' boundaries
+        weights, bounds = _widgets(client, ids.WEIGHT), _widgets(client, ids.BOUNDARY)
+        for metric, key in weights.items():
+            client.values[key] = 1.0 if metric == "accuracy" else 0.0
+        boundaries = {metric: slider_to_boundaries(client.values[key]) for metric, key in bounds.items()}
+        expected = rate_results(load_results([REFERENCE_DIR]), "infer", "ResNet101", boundaries=boundaries)
+        by_accuracy = dict(zip(expected["run_id"], expected["accuracy_rating"].map(lambda r: "ABCDE"[r])))
+        assert _letters(client) == by_accuracy != default
+
+        # 'worst' takes each run's worst metric: no rating gets better
+        for metric, key in weights.items():
+            client.values[key] = saved[key]
+        client.values[(ids.RATING_MODE, "value")] = "worst"
+        worst = _letters(client)
+        assert all(worst[run] >= default[run] for run in default) and worst != default
+
+        # boundaries far below every index: every metric rates A, so every run is A
+        client.values[(ids.RATING_MODE, "value")] = "optimistic median"
+        for key in bounds.values():
+            client.values[key] = [-9.0, -8.9, -8.8, -8.7]
+        assert set(_letters(client).values()) == {"A"}
+    finally:
+        client.values.clear()
+        client.values.update(saved)
