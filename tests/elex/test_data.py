@@ -112,7 +112,9 @@ def test_settings_files_round_trip_in_the_ratings_format():
 
 
 def test_cli_user_errors_are_one_line(python_exe, repo_root, cli_env, tmp_path):
-    for args, needle in ((["--port", "0"], "--port"), (["--results", str(tmp_path / "nope")], "not found")):
+    for args, needle in ((["--port", "0"], "--port"), (["--port", "70000"], "must be 1..65535; got 70000"),
+                         (["--results", str(tmp_path / "nope")], "not found"),
+                         (["--host", "no-such-host.invalid"], "--host 'no-such-host.invalid' is not an address")):
         proc = subprocess.run([python_exe, "elex.py", *args], cwd=repo_root, env=cli_env, capture_output=True,
                               text=True, timeout=60)
         assert proc.returncode == 2

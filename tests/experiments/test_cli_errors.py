@@ -91,6 +91,7 @@ def test_infer_user_errors(trained_sklearn, tmp_path):
         (["--model", trained_sklearn, "--backend", "torch"], "a model trained with sklearn runs on 'sklearn' or 'onnx'"),
         (["--model", trained_sklearn, "--backend", "tflite"], "The 'backend' parameter must be one of 'onnx', 'sklearn', 'torch'"),
         (["--model", trained_sklearn, "--batch-size", "0"], "'batch_size' parameter must be an integer >= 1"),
+        (["--model", trained_sklearn, "--device", "cuda"], "the sklearn backend runs on the CPU only; got --device 'cuda'"),
         ([], "the following arguments are required: --model"),
     ]
     for args, message in cases:

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from conftest import REFERENCE_DIR
 from labels.conftest import A100_TF
 from mlel.labels.draw import MARKER_FONT_SIZE
-
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +154,21 @@ def _bad_inputs(tmp, subset):
         "unknown mode": (["-f", one, "--rating-mode", "median-ish", "-o", tmp / "out.pdf"], "optimistic median"),
         "nothing to label": ([], "-f FILE"),
         "file and model disagree": (["-f", one, "--model", "NoSuchNet", "-o", tmp / "out.pdf"], "not 'NoSuchNet'"),
+        "model in several environments": (["--task", "inference", "-d", REFERENCE_DIR, "--model", "VGG16", "-o", tmp / "out.pdf"],
+                                          "ran infer in several environments, pick one with --environment"),
+        "a folder given to -f": (["-f", subset, "-o", tmp / "out.pdf"], "is a folder (use -d for folders)"),
+        "a training run as inference": (["-f", sorted(REFERENCE_DIR.glob("train_*.json"))[0], "--task", "infer",
+                                         "-o", tmp / "out.pdf"], "holds a train run, not infer"),
+        "dpi out of range": (["-f", one, "--dpi", "5", "-o", tmp / "out.png"], "--dpi must be between 20 and 1200"),
+        "an empty folder": ([*model_args[:2], "-d", tmp / "outdir", "--model", "VGG16", "-o", tmp / "out.pdf"], "no results in"),
     }
 
 
 @pytest.mark.parametrize("case", ["missing file", "not json", "not a results log", "unknown model",
                                   "unknown environment", "unknown reference", "unwritable output",
                                   "output is a folder", "unknown suffix", "unknown mode", "nothing to label",
-                                  "file and model disagree"])
+                                  "file and model disagree", "model in several environments", "a folder given to -f",
+                                  "a training run as inference", "dpi out of range", "an empty folder"])
 def test_bad_input_is_one_line_and_exit_2_and_leaves_nothing(case, tmp_path, subset, cli_env):
     args, hint = _bad_inputs(tmp_path, subset)[case]
     before = set(tmp_path.rglob("*"))

@@ -64,6 +64,13 @@ def test_table_output_and_weights(python_exe, cli_env, repo_root, reference_dir,
     assert proc.returncode == 0, proc.stderr
     assert "Quadro RTX 5000 - TensorFlow 2.4.1 (imagenet)" in proc.stdout
     assert "ResNet50 (ref)" in proc.stdout and "pessimistic mean" in proc.stdout
+    # the weights are used: with all of it on energy, every compound rating is the energy rating
+    weights.write_text(json.dumps({"energy_j": 1.0, "time_s": 0, "accuracy": 0, "parameters": 0, "model_size_bytes": 0}))
+    proc = run(python_exe, cli_env, repo_root, "--results", reference_dir, "--task", "training",
+               "--reference", "ResNet50", "--weights", weights, "--json")
+    records = json.loads(proc.stdout)
+    assert records and all(r["compound_rating"] == r["metrics"]["energy_j"]["rating"] for r in records)
+    assert any(r["compound_rating"] != r["metrics"]["accuracy"]["rating"] for r in records)
 
 
 def test_missing_reference_somewhere_is_a_note_everywhere_an_error(python_exe, cli_env, repo_root, reference_dir):
@@ -78,6 +85,14 @@ def test_missing_reference_somewhere_is_a_note_everywhere_an_error(python_exe, c
 
 
 def test_user_mistakes_are_one_line_and_exit_2(python_exe, cli_env, repo_root, reference_dir, tmp_path):
+    bad_json, negative, zeros = tmp_path / "bad.json", tmp_path / "negative.json", tmp_path / "zeros.json"
+    bad_json.write_text("{ weights")
+    negative.write_text(json.dumps({"accuracy": -1}))
+    zeros.write_text(json.dumps({s.name: 0 for s in metric_specs("infer")}))
+    train_only = tmp_path / "train-only"
+    train_only.mkdir()
+    for log in sorted(reference_dir.glob("train_*.json"))[:3]:
+        shutil.copy(log, train_only)
     cases = [
         (["--task", "predict", "--reference", "x", "--results", reference_dir], "'task' parameter must be one of"),
         (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--mode", "majority"], "'mode'"),
@@ -85,6 +100,15 @@ def test_user_mistakes_are_one_line_and_exit_2(python_exe, cli_env, repo_root, r
         (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--boundaries", tmp_path / "b.json"],
          "boundaries file not found"),
         (["--task", "infer"], "required"),
+        (["--task", "train", "--reference", "ResNet101", "--results", reference_dir / "nothing-here"], "results path not found"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--weights", tmp_path / "w.json"],
+         "weights file not found"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--weights", bad_json], "not valid JSON"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--weights", negative],
+         "the weight of 'accuracy' must be a finite non-negative number; got -1.0"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", reference_dir, "--weights", zeros],
+         "at least one metric weight must be positive"),
+        (["--task", "infer", "--reference", "ResNet101", "--results", train_only], "no infer runs in"),
     ]
     for args, message in cases:
         proc = run(python_exe, cli_env, repo_root, *args)

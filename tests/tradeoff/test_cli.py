@@ -88,6 +88,9 @@ def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_ro
     (["--monitor-interval", "0"], "'monitor_interval' parameter must be a number > 0"),
     (["--seed", "-3"], "'seed' parameter (--seed) must be an integer from 0"),
     (["--n-samples", "50"], "--n-samples and --n-features apply to --dataset synthetic only"),
+    (["--budget", "0"], "'budget' parameter must be at least 1; got 0"),
+    (["--energy", "train+infer", "--predictions", "0"], "'predictions' parameter must be at least 1; got 0"),
+    (["--reference", "0.5,0"], "--reference: the energy must be positive"),
 ])
 def test_bad_arguments(tmp_path, capsys, extra, expected):
     assert _run(["--dataset", "iris", "--output-dir", str(tmp_path / "s"), *extra]) == 2
@@ -186,3 +189,21 @@ def test_validation_size_chooses_on_a_validation_part_and_reports_the_test_split
     assert _run([*args[:-1], "0.2", "--budget", "4", "--resume"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "validation_size" in err[0]
+
+
+def test_train_plus_infer_energy_and_the_f1_objective_are_what_the_runs_measured(tmp_path):
+    out = tmp_path / "search"
+    assert _run(["--dataset", "iris", "--budget", "1", "--init", "1", "--models", "naive_bayes", "--energy", "train+infer",
+                 "--predictions", "1000", "--objective", "f1", "--infer-min-duration", "0.2", "--output-dir", str(out),
+                 "--no-progress"]) == 0
+    (record,) = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
+    train_folder, infer_folder = (Path(f) for f in record["folders"])
+    train = json.loads((train_folder / "results.json").read_text())
+    infer = json.loads((infer_folder / "results.json").read_text())
+    assert json.loads((infer_folder / "config.json").read_text())["task"] == "infer"
+    # the objective: training energy plus 1000 predictions at the measured energy per prediction
+    assert record["energy_j"] == pytest.approx(train["energy"]["total_j"] + 1000 * infer["per_sample"]["energy_j"])
+    assert record["time_s"] == pytest.approx(train["durations_s"]["measured"] + 1000 * infer["per_sample"]["time_s"])
+    assert record["utility"] == pytest.approx(train["metrics"]["f1_weighted"])
+    # what the search spent: the whole training window and the whole inference run
+    assert record["spent_energy_j"] == pytest.approx(train["fits"]["window_energy_j"] + infer["energy"]["total_j"])
