@@ -27,9 +27,9 @@ return out;"""
 
 
 def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.time() + timeout
+    deadline = time.monotonic() + timeout
     last = None
-    while time.time() < deadline:
+    while time.monotonic() < deadline:
         try:
             last = predicate()
             if last:

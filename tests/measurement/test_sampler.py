@@ -65,7 +65,13 @@ def test_killed_process_keeps_its_log(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         assert proc.stdout.readline().strip() == "started", proc.stderr.read()
-        time.sleep(2.5)
+        # kill once a second of rows has been flushed (by the log's row count, not by a sleep's length)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all(len(read_rows(log_dir / log_file_name(n))) >= 10 for n in ("estimate:cpu", "estimate:ram")):
+                break
+            time.sleep(0.1)
+        flushed = {n: len(read_rows(log_dir / log_file_name(n))) for n in ("estimate:cpu", "estimate:ram")}
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -74,9 +80,8 @@ def test_killed_process_keeps_its_log(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     for name in ("estimate:cpu", "estimate:ram"):
         rows = read_rows(log_dir / log_file_name(name))
-        # 2.5 s at 10 Hz is ~25 rows; at most the last second may be lost
-        assert len(rows) >= 10, name
-        assert float(rows[-1]["elapsed_s"]) >= 1.0
+        assert len(rows) >= flushed[name] >= 10, name  # what was flushed before the kill is all there
+        assert float(rows[-1]["elapsed_s"]) >= 0.9
     ram_rows = read_rows(log_dir / "estimate_ram.csv")
     assert all(float(r["power_w"]) == 6.0 for r in ram_rows)
     assert int(ram_rows[-1]["memory_used_bytes"]) > 0
@@ -86,7 +91,7 @@ def test_baseline_gives_idle_power_and_net_energy():
     meter = SettablePowerMeter("fake:0", 50.0)
     with Sampler([meter], interval_s=0.05) as sampler:
         baseline = sampler.measure_baseline(0.3)
-        assert baseline.duration_s == pytest.approx(0.3, abs=0.1)
+        assert baseline.duration_s >= 0.3  # it waits that long; how much longer depends on the machine
         assert sampler.idle_power_w == {"fake:0": pytest.approx(50.0)}
         meter.power_w = 80.0  # the work starts: the next reading already sees it
         with sampler.window() as w:
