@@ -45,3 +45,26 @@ def test_front_points_are_mutually_non_dominated_and_hv_only_depends_on_front(po
     for a in arr[~mask]:
         assert any(np.all(b <= a) and np.any(b < a) for b in front)
     assert hypervolume_2d(arr, (1.0, 1.0), [False, False]) == pytest.approx(hypervolume_2d(front, (1.0, 1.0), [False, False]))
+
+
+def _grid_area(points, reference, n=200):
+    """Brute force: the share of a fine grid over the reference box that some point dominates (minimise both)."""
+    xs = (np.arange(n) + 0.5) / n * reference[0]
+    ys = (np.arange(n) + 0.5) / n * reference[1]
+    gx, gy = np.meshgrid(xs, ys)
+    covered = np.zeros_like(gx, dtype=bool)
+    for x, y in points:
+        covered |= (gx >= x) & (gy >= y)
+    return covered.mean() * reference[0] * reference[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=12), st.tuples(st.floats(0, 1), st.floats(0, 1)))
+def test_hypervolume_matches_a_brute_force_area_and_a_new_point_never_lowers_it(points, extra):
+    ref = (1.0, 1.0)
+    hv = hypervolume_2d(points, reference=ref, maximize=[False, False])
+    assert hv == pytest.approx(_grid_area(points, ref), abs=0.011)  # a 200 x 200 grid: within 2 cells of each edge
+    assert hypervolume_2d([*points, extra], reference=ref, maximize=[False, False]) >= hv - 1e-12
+    # maximising an objective is minimising its negative: the same area
+    flipped = [(-x, y) for x, y in points]
+    assert hypervolume_2d(flipped, reference=(-1.0, 1.0), maximize=[True, False]) == pytest.approx(hv)

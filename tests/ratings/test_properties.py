@@ -71,3 +71,24 @@ def test_improving_one_metric_rating_never_worsens_the_compound(case):
     for mode in MODES:
         assert compound_ratings([improved], weights, mode)[0] <= compound_ratings([ratings], weights, mode)[0]
     assert compound_ratings([ratings], weights, "optimistic median")[0] <= compound_ratings([ratings], weights, "pessimistic median")[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(positive, min_size=5, max_size=60), st.integers(min_value=0, max_value=2**31 - 1), st.integers(0, 5))
+def test_boundaries_fall_ignore_order_and_missing_rows_and_a_fifth_rates_a(indices, seed, missing):
+    from mlel.ratings import compute_boundaries, ratings_from_index
+
+    indexed = pd.DataFrame({f"{s.name}_index": indices for s in SPECS})
+    b = compute_boundaries(indexed, "infer")
+    for values in b.values():
+        assert all(x >= y for x, y in zip(values, values[1:]))  # best first, never rising
+    shuffled = indexed.sample(frac=1.0, random_state=seed % 2**32)
+    with_missing = pd.concat([shuffled, pd.DataFrame({c: [np.nan] * missing for c in indexed.columns})], ignore_index=True)
+    assert compute_boundaries(with_missing, "infer") == b
+    # A is "above the 80 % quantile": about a fifth of the runs (within one run: the quantile interpolates),
+    # fewer where runs tie at the top, and never more
+    letters = ratings_from_index(np.asarray(indices), b["accuracy"])
+    share_a, n = float(np.mean(letters == 0)), len(indices)
+    assert share_a <= 0.2 + 1 / n
+    if len(set(indices)) == n:
+        assert share_a >= 0.2 - 1 / n
