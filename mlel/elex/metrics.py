@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from mlel.labels.data import format_energy_j, format_time_s
+from mlel.units import format_energy_j, format_time_s
 from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
 
 # column -> (title, unit); unit "" for counts and fractions shown as such

@@ -123,23 +123,3 @@ def validate_country(country: str | None) -> str | None:
 
     intensity_g_per_kwh(country)  # raises UserInputError naming the valid codes
     return country.strip().upper()
-
-
-def format_energy(energy_j: float) -> str:
-    if energy_j >= 3.6e6:
-        return f"{energy_j / 3.6e6:.3g} kWh"
-    if energy_j >= 1e3:
-        return f"{energy_j / 1e3:.3g} kJ"
-    if energy_j >= 1 or energy_j == 0:
-        return f"{energy_j:.3g} J"
-    return f"{energy_j * 1e3:.3g} mJ"
-
-
-def format_time(time_s: float) -> str:
-    if time_s >= 120:
-        return f"{time_s / 60:.1f} min"
-    if time_s >= 1:
-        return f"{time_s:.2f} s"
-    if time_s >= 1e-3:
-        return f"{time_s * 1e3:.3g} ms"
-    return f"{time_s * 1e6:.3g} us"

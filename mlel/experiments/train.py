@@ -24,6 +24,7 @@ from mlel.experiments.folder import (CONFIG_FILE, CONFIG_SCHEMA, PLATFORM_FILE, 
                                      ExperimentFolder, ExperimentOutcome, check_output_dir, now_iso)
 from mlel.experiments.models import DataShape, Trainer, make_trainer
 from mlel.experiments.registry import validate_backend, validate_dataset, validate_device, validate_model
+from mlel.units import format_energy_j, format_mass_g, format_time_s
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def _fit(trainer: Trainer, data: Dataset, min_duration_s: float, progress: bool)
             models_log.setLevel(level)
     if fits > 1:
         log.info("the fit took %s: repeated %d times in one window of at least %g s; reporting one fit's share",
-                 common.format_time((time.perf_counter() - start) / fits), fits, min_duration_s)
+                 format_time_s((time.perf_counter() - start) / fits), fits, min_duration_s)
     return fits
 
 
@@ -263,18 +264,18 @@ def summary_line(task: str, config: dict, results: dict) -> str:
     energy = results["energy"]
     parts = [f"{task} {config['model']} ({config['backend']}, {config['device']}) on {config['dataset']}:",
              f"accuracy {results['metrics']['accuracy']:.3f},",
-             f"{common.format_time(results['durations_s']['measured'])},",
-             f"{common.format_energy(energy['total_j'])}"]
+             f"{format_time_s(results['durations_s']['measured'])},",
+             f"{format_energy_j(energy['total_j'])}"]
     fits = (results.get("fits") or {}).get("count", 1)
     if fits > 1:
         parts[-1] += ","
-        parts.append(f"per fit (mean of {fits} fits in {common.format_time(results['fits']['window_s'])})")
+        parts.append(f"per fit (mean of {fits} fits in {format_time_s(results['fits']['window_s'])})")
     if results.get("per_sample"):
         per = results["per_sample"]
-        parts.append(f"({common.format_energy(per['energy_j'])}, {common.format_time(per['time_s'])} per sample,"
+        parts.append(f"({format_energy_j(per['energy_j'])}, {format_time_s(per['time_s'])} per sample,"
                      f" {results['n_samples']['measured']} predictions)")
     if energy.get("net_total_j") is not None:
-        parts.append(f"(net of idle power: {common.format_energy(energy['net_total_j'])})")
+        parts.append(f"(net of idle power: {format_energy_j(energy['net_total_j'])})")
     parts.append(f"[{energy['provenance_text']}],")
-    parts.append(f"{results['carbon']['co2eq_g']:.3g} g CO2eq ({results['carbon']['country']})")
+    parts.append(f"{format_mass_g(results['carbon']['co2eq_g'])} CO2eq ({results['carbon']['country']})")
     return " ".join(parts)

@@ -145,7 +145,13 @@ def test_summary_line_then_folder_as_the_last_line(tmp_path):
     folder = assert_ok(proc)
     summary = proc.stdout.splitlines()[-2]
     assert summary.startswith("train naive_bayes (sklearn, cpu) on iris: accuracy ")
-    assert read(folder, "results.json")["energy"]["provenance_text"] in summary and "CO2eq" in summary
+    results = read(folder, "results.json")
+    assert results["energy"]["provenance_text"] in summary and "CO2eq" in summary
+    # figures as the label prints them (one formatter for the console, ELEx and labels)
+    from mlel.units import format_energy_j, format_mass_g
+
+    assert f", {format_energy_j(results['energy']['total_j'])}" in summary
+    assert f"{format_mass_g(results['carbon']['co2eq_g'])} CO2eq (" in summary
     assert last_line(proc.stdout) == str(folder)
 
 
