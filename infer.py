@@ -1,10 +1,8 @@
 #!/usr/bin/env python3
 """Measure inference of a trained model (python infer.py --model runs/train_.../)."""
 
-import sys
-
-from mlel.cli import run_main
+from mlel.cli import exit_process, run_main
 from mlel.experiments.cli import infer_main
 
 if __name__ == "__main__":
-    sys.exit(run_main(infer_main, prog="infer.py"))
+    exit_process(run_main(infer_main, prog="infer.py"))

@@ -1,10 +1,8 @@
 #!/usr/bin/env python3
 """Train one model while measuring its energy (python train.py --help, --list)."""
 
-import sys
-
-from mlel.cli import run_main
+from mlel.cli import exit_process, run_main
 from mlel.experiments.cli import train_main
 
 if __name__ == "__main__":
-    sys.exit(run_main(train_main, prog="train.py"))
+    exit_process(run_main(train_main, prog="train.py"))

@@ -92,6 +92,28 @@ def check_listen_address(host: str, port: int) -> None:
             raise UserInputError(f"cannot listen on {host}:{port} ({exc.strerror}); check --host and --port") from exc
 
 
+FIT_THREAD_NAME = "mlel-fit"  # mlel.experiments.common.run_interruptibly's worker
+
+
+def exit_process(code: int) -> None:
+    """``sys.exit(code)`` for the scripts; but where a signal stopped the work (exit code above 128),
+    or a fit still runs on a worker thread, end the process at once: a fit abandoned by a signal may
+    leave PyTorch's thread pool busy, and letting the interpreter finalise under it makes C++ abort
+    ("terminate called without an active exception") with the wrong exit code. Everything the run
+    had to say is written by then; the output is flushed first."""
+    import threading
+
+    if code > 128 or any(t.name == FIT_THREAD_NAME for t in threading.enumerate()):
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run ``main(argv)``; an ``MlelError`` becomes one line on stderr and exit code 2."""
     try:

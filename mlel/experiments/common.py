@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Iterator
+import threading
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
+from mlel.cli import FIT_THREAD_NAME
 from mlel.errors import UserInputError
 from mlel.measurement import Measurement
+
+T = TypeVar("T")
 
 METRIC_NAMES = ("accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted")
 NO_PROGRESS_ENV = "MLEL_NO_PROGRESS"
@@ -60,12 +64,21 @@ def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[
     previous = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(threads)
+    limits = threadpool_limits(limits=threads)
     try:
-        with threadpool_limits(limits=threads):
-            yield
+        yield
     finally:
-        if torch is not None:
-            torch.set_num_threads(previous)
+        # not under a fit that a signal abandoned (run_interruptibly): resizing the pools it is running
+        # on makes PyTorch abort, and the process is about to end anyway
+        if not fit_abandoned():
+            limits.restore_original_limits()
+            if torch is not None:
+                torch.set_num_threads(previous)
+
+
+def fit_abandoned() -> bool:
+    """Whether a fit still runs on a worker thread that ``run_interruptibly`` stopped waiting for."""
+    return any(t.name == FIT_THREAD_NAME and t.is_alive() for t in threading.enumerate())
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
@@ -123,3 +136,29 @@ def validate_country(country: str | None) -> str | None:
 
     intensity_g_per_kwh(country)  # raises UserInputError naming the valid codes
     return country.strip().upper()
+
+
+def run_interruptibly(call: Callable[[], T]) -> T:
+    """``call()`` on a worker thread while the main thread waits for it, so that Ctrl-C and SIGTERM
+    stop a run at once. Python runs signal handlers in the main thread only, between bytecodes: a fit
+    that spends a minute inside C (libsvm, BLAS) would hold them back for that minute. On a signal the
+    run stops and its folder is marked interrupted; the abandoned fit ends with the process
+    (``mlel.cli.exit_process``). Off the
+    main thread (no signals to wait for) ``call`` simply runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return call()
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name=FIT_THREAD_NAME, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)  # the main thread wakes to run signal handlers
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -173,7 +173,7 @@ def _fit(trainer: Trainer, data: Dataset, min_duration_s: float, progress: bool)
     """Fit ``trainer``, then fit fresh copies (same seed, same data) until ``min_duration_s`` has
     passed since the start; returns how many fits ran. ``trainer`` keeps the first fit."""
     start = time.perf_counter()
-    trainer.fit(data.X_train, data.y_train, progress=progress)
+    common.run_interruptibly(lambda: trainer.fit(data.X_train, data.y_train, progress=progress))
     fits = 1
     if time.perf_counter() - start < min_duration_s:
         models_log = logging.getLogger("mlel.experiments.models")  # the first fit said it all
@@ -246,7 +246,7 @@ def _cross_validate(trainer: Trainer, data: Dataset, cfg: TrainConfig, sampler, 
         for train_idx, val_idx in tqdm(list(folds.split(data.X_train, data.y_train)), desc="cross-validation",
                                        unit="fold", disable=not progress, leave=False):
             fold_trainer = trainer.fresh()
-            fold_trainer.fit(data.X_train[train_idx], data.y_train[train_idx])
+            common.run_interruptibly(lambda: fold_trainer.fit(data.X_train[train_idx], data.y_train[train_idx]))
             fold_metrics = common.classification_metrics(data.y_train[val_idx], fold_trainer.predict(data.X_train[val_idx]))
             for name, value in fold_metrics.items():
                 scores[name].append(value)
