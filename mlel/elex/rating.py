@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
 from mlel.errors import MlelError, UserInputError
-from mlel.ratings import (DEFAULT_MODE, MODES, load_boundaries, load_weights, metric_specs, most_widespread_model,
-                          rate_results, resolve_weights, save_boundaries, save_weights)
+from mlel.ratings import (DEFAULT_MODE, MODES, boundaries_document, boundaries_from_document, metric_specs,
+                          most_widespread_model, rate_results, resolve_weights, weights_document, weights_from_document)
 from mlel.ratings.metrics import MLEE_REFERENCE_MODEL
 
 log = logging.getLogger(__name__)
@@ -58,15 +56,13 @@ def rate(table: pd.DataFrame, settings) -> pd.DataFrame:
 
 def settings_file(kind: str, values: dict, task: str) -> bytes:
     """The bytes of a boundaries or weights file in ``mlel.ratings``' format (readable by its CLI)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "settings.json"
-        if kind == "boundaries":
-            save_boundaries(values, path, task=task, quantiles=None)
-        elif kind == "weights":
-            save_weights(values, path, task=task)
-        else:
-            raise UserInputError(f"The 'kind' parameter must be one of 'boundaries', 'weights'; got {kind!r}")
-        return path.read_bytes()
+    from mlel.results.schema import json_bytes
+
+    if kind == "boundaries":
+        return json_bytes(boundaries_document(values, task, quantiles=None), indent=2)
+    if kind == "weights":
+        return json_bytes(weights_document(values, task), indent=2)
+    raise UserInputError(f"The 'kind' parameter must be one of 'boundaries', 'weights'; got {kind!r}")
 
 
 def read_settings_file(raw: bytes, task: str) -> tuple[str, dict]:
@@ -84,11 +80,8 @@ def read_settings_file(raw: bytes, task: str) -> tuple[str, dict]:
         kind = "boundaries"
     else:
         raise UserInputError("neither a boundaries file (metric -> 4 index values) nor a weights file (metric -> weight)")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "settings.json"
-        path.write_bytes(raw)
-        try:
-            values = load_boundaries(path, task) if kind == "boundaries" else load_weights(path, task)
-        except MlelError as exc:
-            raise UserInputError(str(exc).replace(str(path), "the file")) from exc
+    try:
+        values = boundaries_from_document(content, task) if kind == "boundaries" else weights_from_document(content, task)
+    except MlelError as exc:
+        raise UserInputError(str(exc)) from exc
     return kind, values

@@ -27,14 +27,16 @@ from mlel.ratings.metrics import (
 )
 
 _CORE = frozenset({
-    "GROUP_COLUMNS", "QUANTILES", "check_boundaries", "compound_rating", "compound_ratings", "compute_boundaries",
+    "GROUP_COLUMNS", "QUANTILES", "boundaries_document", "boundaries_from_document", "weights_document",
+    "weights_from_document", "check_boundaries", "compound_rating", "compound_ratings", "compute_boundaries",
     "compute_indices", "index_values", "load_boundaries", "load_weights", "most_widespread_model", "normalise_mode",
     "rate_results", "rated_alone", "ratings_from_index", "references_by_group", "resolve_weights",
     "save_boundaries", "save_weights",
 })
 
 __all__ = [
-    "DEFAULT_MODE", "DEFAULT_WEIGHTS", "GROUP_COLUMNS", "MODES", "N_RATINGS", "QUANTILES", "RATING_COLOURS",
+    "DEFAULT_MODE", "DEFAULT_WEIGHTS", "GROUP_COLUMNS", "boundaries_document", "boundaries_from_document",
+    "weights_document", "weights_from_document", "MODES", "N_RATINGS", "QUANTILES", "RATING_COLOURS",
     "RATING_LETTERS", "TASKS", "TASK_METRICS", "MetricSpec", "check_boundaries", "compound_rating",
     "compound_ratings", "compute_boundaries", "compute_indices", "index_values", "load_boundaries",
     "load_weights", "metric_spec", "metric_specs", "most_widespread_model", "normalise_mode", "normalise_task",

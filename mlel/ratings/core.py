@@ -330,31 +330,41 @@ def _require_columns(df: pd.DataFrame, columns) -> None:
 
 # -------------------------------------------------------------------------------------- files
 
+def boundaries_document(boundaries: Mapping, task: str | None = None,
+                        quantiles: Sequence[float] | None = QUANTILES) -> dict:
+    """The JSON document ``save_boundaries`` writes (pure: no file)."""
+    return {"schema": BOUNDARIES_SCHEMA, "task": normalise_task(task) if task else None,
+            "quantiles": list(quantiles) if quantiles is not None else None,
+            "boundaries": {k: [float(x) for x in v] for k, v in boundaries.items()}}
+
+
+def boundaries_from_document(content, task: str | None = None, source: str = "the file") -> dict[str, list[float]]:
+    """Boundaries from a parsed document: ``boundaries_document``'s, or a plain ``{metric: [4 numbers]}``
+    in our metric names or in MLEE's (its ``boundaries.json`` as published, read with ``task``).
+    ``source`` names the document in messages."""
+    if isinstance(content, dict) and "schema" in content:
+        if content["schema"] != BOUNDARIES_SCHEMA:
+            raise SchemaError(f"{source}: boundaries schema {content['schema']!r} cannot be read (this mlel reads {BOUNDARIES_SCHEMA!r})")
+        if task and content.get("task") and content["task"] != normalise_task(task):
+            raise UserInputError(f"{source} holds boundaries for task {content['task']!r}, not {normalise_task(task)!r}")
+        content = content.get("boundaries")
+    if not isinstance(content, dict):
+        raise SchemaError(f"{source}: rating boundaries must be a JSON object metric -> [4 numbers]")
+    if task:
+        return check_boundaries(_from_mlee_names(content, task), task)
+    return {k: [float(x) for x in v] for k, v in content.items()}
+
+
 def save_boundaries(boundaries: Mapping, path: str | os.PathLike, task: str | None = None,
                     quantiles: Sequence[float] | None = QUANTILES) -> None:
     from mlel.results.schema import atomic_write_json
 
-    content = {"schema": BOUNDARIES_SCHEMA, "task": normalise_task(task) if task else None,
-               "quantiles": list(quantiles) if quantiles is not None else None,
-               "boundaries": {k: [float(x) for x in v] for k, v in boundaries.items()}}
-    atomic_write_json(path, content, indent=2)
+    atomic_write_json(path, boundaries_document(boundaries, task, quantiles), indent=2)
 
 
 def load_boundaries(path: str | os.PathLike, task: str | None = None) -> dict[str, list[float]]:
-    """Read boundaries saved by ``save_boundaries``, or a plain ``{metric: [4 numbers]}`` in our metric
-    names or in MLEE's (its ``boundaries.json`` as published, read with ``task``)."""
-    content = _read_json_file(path, "boundaries")
-    if isinstance(content, dict) and "schema" in content:
-        if content["schema"] != BOUNDARIES_SCHEMA:
-            raise SchemaError(f"{path}: boundaries schema {content['schema']!r} cannot be read (this mlel reads {BOUNDARIES_SCHEMA!r})")
-        if task and content.get("task") and content["task"] != normalise_task(task):
-            raise UserInputError(f"{path} holds boundaries for task {content['task']!r}, not {normalise_task(task)!r}")
-        content = content.get("boundaries")
-    if not isinstance(content, dict):
-        raise SchemaError(f"{path}: rating boundaries must be a JSON object metric -> [4 numbers]")
-    if task:
-        return check_boundaries(_from_mlee_names(content, task), task)
-    return {k: [float(x) for x in v] for k, v in content.items()}
+    """Read boundaries saved by ``save_boundaries`` (or a plain file: ``boundaries_from_document``)."""
+    return boundaries_from_document(_read_json_file(path, "boundaries"), task, source=str(path))
 
 
 def _from_mlee_names(boundaries: Mapping, task: str) -> dict:
@@ -371,23 +381,33 @@ def _from_mlee_names(boundaries: Mapping, task: str) -> dict:
     return {names[k]: v for k, v in boundaries.items() if k in names}
 
 
+def weights_document(weights: Mapping, task: str | None = None) -> dict:
+    """The JSON document ``save_weights`` writes (pure: no file)."""
+    return {"schema": WEIGHTS_SCHEMA, "task": normalise_task(task) if task else None,
+            "weights": {k: float(v) for k, v in weights.items()}}
+
+
+def weights_from_document(content, task: str, source: str = "the file") -> dict[str, float]:
+    """Weights from a parsed document (``weights_document``'s or a plain ``{metric: weight}``),
+    merged over the defaults."""
+    if isinstance(content, dict) and "schema" in content:
+        if content["schema"] != WEIGHTS_SCHEMA:
+            raise SchemaError(f"{source}: weights schema {content['schema']!r} cannot be read (this mlel reads {WEIGHTS_SCHEMA!r})")
+        content = content.get("weights")
+    if not isinstance(content, dict):
+        raise SchemaError(f"{source}: weights must be a JSON object metric -> weight")
+    return resolve_weights(task, content)
+
+
 def save_weights(weights: Mapping, path: str | os.PathLike, task: str | None = None) -> None:
     from mlel.results.schema import atomic_write_json
 
-    atomic_write_json(path, {"schema": WEIGHTS_SCHEMA, "task": normalise_task(task) if task else None,
-                             "weights": {k: float(v) for k, v in weights.items()}}, indent=2)
+    atomic_write_json(path, weights_document(weights, task), indent=2)
 
 
 def load_weights(path: str | os.PathLike, task: str) -> dict[str, float]:
     """Read weights (``save_weights``'s format or a plain ``{metric: weight}``) merged over the defaults."""
-    content = _read_json_file(path, "weights")
-    if isinstance(content, dict) and "schema" in content:
-        if content["schema"] != WEIGHTS_SCHEMA:
-            raise SchemaError(f"{path}: weights schema {content['schema']!r} cannot be read (this mlel reads {WEIGHTS_SCHEMA!r})")
-        content = content.get("weights")
-    if not isinstance(content, dict):
-        raise SchemaError(f"{path}: weights must be a JSON object metric -> weight")
-    return resolve_weights(task, content)
+    return weights_from_document(_read_json_file(path, "weights"), task, source=str(path))
 
 
 def _read_json_file(path, what: str):

@@ -109,6 +109,13 @@ def test_settings_files_round_trip_in_the_ratings_format():
     assert kind == "weights" and values["energy_j"] == 1.0
     with pytest.raises(UserInputError):
         read_settings_file(b"[1, 2]", "train")
+    # MLEE's own boundaries.json is read in its metric names, from memory (no file written)
+    mlee = {"train_power_draw": [4, 3, 2, 1], "train_time": [4, 3, 2, 1], "top1_val": [1.1, 1.0, 0.9, 0.8],
+            "parameters": [2, 1, 0.5, 0.2], "fsize": [2, 1, 0.5, 0.2], "gflops": [9, 8, 7, 6]}
+    kind, values = read_settings_file(json.dumps(mlee).encode(), "train")
+    assert kind == "boundaries" and values["accuracy"] == [1.1, 1.0, 0.9, 0.8] and "gflops" not in values
+    with pytest.raises(UserInputError, match="no entry for 'energy_per_sample_j'"):
+        read_settings_file(json.dumps(mlee).encode(), "infer")
 
 
 def test_cli_user_errors_are_one_line(python_exe, repo_root, cli_env, tmp_path):
