@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 from dataclasses import asdict, fields
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlel.cli import ArgumentParser  # noqa: E402
+from mlel.errors import RunInterrupted  # noqa: E402
 from mlel.tradeoff.evaluators import ExperimentEvaluator, ExperimentSettings  # noqa: E402
 from mlel.tradeoff.methods import BoOptions, BoProposer  # noqa: E402
 from mlel.tradeoff.search import (  # noqa: E402
@@ -182,6 +184,8 @@ def run_one(work: Path, dataset: str, method: str, seed: int, budget: int, init:
                 else BoProposer(space, seed, init, options=arm) if arm is not None else None)
     t0 = time.perf_counter()
     outcome = search.run(evaluator, overhead_meter=make_overhead_meter(out), progress=False, proposer=proposer)
+    if outcome.interrupted:  # Ctrl-C stops the bench; a half search must not enter its table
+        raise RunInterrupted(outcome.signum or signal.SIGINT)
     wall_s = time.perf_counter() - t0
     (out / RUN_FILE).write_text(json.dumps({"wall_s": wall_s}))
     return {"dataset": dataset, "method": method, "seed": seed, "records": outcome.records,
@@ -608,4 +612,6 @@ def write_docs(report: dict, docs: Path, datasets, plan) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from mlel.cli import exit_process, run_main
+
+    exit_process(run_main(main, prog="bench/tradeoff.py"))

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from mlel.errors import MlelError, UserInputError
+from mlel.errors import MlelError, RunInterrupted, UserInputError
 
 EXIT_USER_ERROR = 2
 
@@ -125,6 +125,9 @@ def run_main(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | 
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except RunInterrupted as exc:  # a signal between the places that say more
+        print(f"{prog or sys.argv[0].rsplit('/', 1)[-1]}: {exc}", file=sys.stderr)
+        return 128 + int(exc.signum)
     except BrokenPipeError:  # `... | head`: the reader has gone, which is no error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that Python's exit flush does not raise again

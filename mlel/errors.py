@@ -47,3 +47,16 @@ def choices_message(what: str, got: object, choices) -> str:
     """Format the house-style message: "The 'x' parameter must be one of ...; got 'y'"."""
     listed = ", ".join(repr(c) for c in sorted(choices))
     return f"The {what!r} parameter must be one of {listed}; got {got!r}"
+
+
+class RunInterrupted(BaseException):
+    """SIGINT or SIGTERM arrived during a run (or between runs of a longer job). A ``BaseException`` so
+    that libraries' broad ``except Exception`` cannot swallow it; an experiment folder is marked
+    ``interrupted`` on the way out, and command-line tools exit with 128 + the signal's number."""
+
+    def __init__(self, signum: int, folder=None):
+        import signal
+
+        self.signum = signum
+        self.folder = folder
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")

@@ -50,6 +50,12 @@ def format_time_s(value: float | None) -> str:
     return _si(value, "s", _TIME_PREFIXES)
 
 
+def format_power_w(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return _si(value, "W", ((1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ")))
+
+
 def format_fraction(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f} %"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from mlel.units import format_energy_j, format_time_s
+from mlel.units import (format_bytes, format_count, format_energy_j, format_fraction, format_mass_g, format_power_w,
+                        format_time_s)
 from mlel.ratings.metrics import RATING_COLOURS, RATING_LETTERS
 
 # column -> (title, unit); unit "" for counts and fractions shown as such
@@ -64,23 +65,14 @@ def format_value(metric: str, value) -> str:
         return format_energy_j(value)
     if unit == "s":
         return format_time_s(value)
-    if unit in {"W", "g"}:
-        return _si(value, unit)
+    if unit == "W":
+        return format_power_w(value)
+    if unit == "g":
+        return format_mass_g(value)
     if unit == "bytes":
-        return _si(value, "B")
+        return format_bytes(value)
     if unit == "count":
-        return _si(value, "")
+        return format_count(value)
     if metric in FRACTIONS:
-        return f"{100 * value:.1f} %"  # as on the label
+        return format_fraction(value)  # as on the label
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.3g}"
-
-
-def _si(value: float, unit: str) -> str:
-    prefixes = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
-    magnitude = abs(value)
-    if magnitude == 0:
-        return f"0 {unit}".strip()
-    for factor, prefix in prefixes:
-        if magnitude >= factor:
-            return f"{value / factor:.3g} {prefix}{unit}".strip()
-    return f"{value:.3g} {unit}".strip()

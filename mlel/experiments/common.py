@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -15,6 +16,7 @@ from mlel.errors import UserInputError
 from mlel.measurement import Measurement
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 METRIC_NAMES = ("accuracy", "balanced_accuracy", "f1_weighted", "precision_weighted", "recall_weighted")
 NO_PROGRESS_ENV = "MLEL_NO_PROGRESS"
@@ -68,8 +70,8 @@ def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[
     try:
         yield
     finally:
-        # not under a fit that a signal abandoned (run_interruptibly): resizing the pools it is running
-        # on makes PyTorch abort, and the process is about to end anyway
+        # not under a fit that a signal abandoned (run_interruptibly): resizing the pools it runs on
+        # makes PyTorch abort; the process ends, or the next run waits for that fit first
         if not fit_abandoned():
             limits.restore_original_limits()
             if torch is not None:
@@ -138,20 +140,32 @@ def validate_country(country: str | None) -> str | None:
     return country.strip().upper()
 
 
-def run_interruptibly(call: Callable[[], T]) -> T:
+def run_interruptibly(call: Callable[[], T], threads: int | None = None) -> T:
     """``call()`` on a worker thread while the main thread waits for it, so that Ctrl-C and SIGTERM
     stop a run at once. Python runs signal handlers in the main thread only, between bytecodes: a fit
     that spends a minute inside C (libsvm, BLAS) would hold them back for that minute. On a signal the
     run stops and its folder is marked interrupted; the abandoned fit ends with the process
-    (``mlel.cli.exit_process``). Off the
-    main thread (no signals to wait for) ``call`` simply runs."""
+    (``mlel.cli.exit_process``), and a later run in the same process waits for it first, so that it
+    does not share that run's measurement. ``threads``: the ``limit_threads`` limit, applied again on
+    the worker (OpenMP's is per thread). Off the main thread (no signals to wait for) ``call`` simply
+    runs."""
     if threading.current_thread() is not threading.main_thread():
         return call()
+    for earlier in threading.enumerate():
+        if earlier.name == FIT_THREAD_NAME and earlier.is_alive():
+            log.warning("waiting for the fit an earlier interrupt left running, so that it does not share this measurement")
+            earlier.join()
     outcome: dict = {}
 
     def work() -> None:
         try:
-            outcome["value"] = call()
+            if threads is None:
+                outcome["value"] = call()
+            else:
+                from threadpoolctl import threadpool_limits
+
+                with threadpool_limits(limits=threads):
+                    outcome["value"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
             outcome["error"] = exc
 

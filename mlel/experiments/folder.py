@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from mlel.errors import IncompleteExperimentError, SchemaError, UserInputError
+from mlel.errors import IncompleteExperimentError, RunInterrupted, SchemaError, UserInputError  # noqa: F401 - RunInterrupted lives here for callers
 from mlel.experiments.datasets import dataset_slug
 
 log = logging.getLogger(__name__)
@@ -43,16 +43,6 @@ class ExperimentOutcome:
     results: dict
     summary: str = ""
     config: dict = field(default_factory=dict)
-
-
-class RunInterrupted(BaseException):
-    """SIGINT or SIGTERM arrived during a run. A ``BaseException`` so that libraries' broad
-    ``except Exception`` cannot swallow it; the folder is marked ``interrupted`` on the way out."""
-
-    def __init__(self, signum: int, folder: Path | None = None):
-        self.signum = signum
-        self.folder = folder
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
 
 def check_output_dir(output_dir: str | os.PathLike, option: str = "--output-dir") -> Path:

@@ -133,7 +133,7 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
             if cfg.cv_folds:
                 cv = _cross_validate(trainer, data, cfg, sampler, sync, progress)
             with sampler.window(synchronize=sync) as window:
-                fits = _fit(trainer, data, cfg.min_duration_s, progress)
+                fits = _fit(trainer, data, cfg.min_duration_s, progress, cfg.threads)
             eval_start = time.perf_counter()
             y_pred = trainer.predict(data.X_test)
             eval_s = time.perf_counter() - eval_start
@@ -169,11 +169,11 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
     return ExperimentOutcome(folder=folder.path, results=results, summary=summary, config=config)
 
 
-def _fit(trainer: Trainer, data: Dataset, min_duration_s: float, progress: bool) -> int:
+def _fit(trainer: Trainer, data: Dataset, min_duration_s: float, progress: bool, threads: int | None = None) -> int:
     """Fit ``trainer``, then fit fresh copies (same seed, same data) until ``min_duration_s`` has
     passed since the start; returns how many fits ran. ``trainer`` keeps the first fit."""
     start = time.perf_counter()
-    common.run_interruptibly(lambda: trainer.fit(data.X_train, data.y_train, progress=progress))
+    common.run_interruptibly(lambda: trainer.fit(data.X_train, data.y_train, progress=progress), threads)
     fits = 1
     if time.perf_counter() - start < min_duration_s:
         models_log = logging.getLogger("mlel.experiments.models")  # the first fit said it all
@@ -246,7 +246,8 @@ def _cross_validate(trainer: Trainer, data: Dataset, cfg: TrainConfig, sampler, 
         for train_idx, val_idx in tqdm(list(folds.split(data.X_train, data.y_train)), desc="cross-validation",
                                        unit="fold", disable=not progress, leave=False):
             fold_trainer = trainer.fresh()
-            common.run_interruptibly(lambda: fold_trainer.fit(data.X_train[train_idx], data.y_train[train_idx]))
+            common.run_interruptibly(lambda: fold_trainer.fit(data.X_train[train_idx], data.y_train[train_idx]),
+                                     cfg.threads)
             fold_metrics = common.classification_metrics(data.y_train[val_idx], fold_trainer.predict(data.X_train[val_idx]))
             for name, value in fold_metrics.items():
                 scores[name].append(value)

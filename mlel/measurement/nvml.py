@@ -16,6 +16,7 @@ no device. Indices are NVML's (PCI bus order), i.e. what CUDA uses with
 ``CUDA_DEVICE_ORDER=PCI_BUS_ID``. A MIG slice (``MIG-<uuid>``, or the older
 ``MIG-GPU-<uuid>/<gi>/<ci>``) is measured as its whole GPU: NVML reports neither energy nor
 power per slice, so the figure includes whatever else runs on that GPU, and its method says so.
+As in CUDA, a process uses one MIG device, the first listed.
 
 ``pynvml`` is imported inside a cached driver probe, never at import time. Tests
 fake a GPU by subclassing :class:`NvmlMeter` and overriding its ``_read_*`` methods.
@@ -186,6 +187,8 @@ def visible_gpu_indices(count: int, uuids: list[str], cuda_visible_devices: str 
         if index in visible:
             break
         visible.append(index)
+        if entry.startswith("MIG-"):
+            break  # a CUDA process uses one MIG device: the first one listed
     return visible
 
 

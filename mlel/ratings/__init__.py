@@ -50,3 +50,7 @@ def __getattr__(name: str):
     if name in _CORE:
         return getattr(importlib.import_module("mlel.ratings.core"), name)
     raise AttributeError(f"module 'mlel.ratings' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _CORE)

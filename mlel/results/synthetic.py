@@ -39,8 +39,8 @@ def write_experiment_folder(root: str | Path, index: int = 0, task: str = "infer
     config = {"schema": "mlel.experiment/99" if damage == "wrong_schema" else EXPERIMENT_SCHEMA,
               "task": task, "model": model, "backend": backend, "device": device, "dataset": dataset,
               "params": {"hidden": 100}, "seed": index,
-              "threads": None if damage == "bad_platform_value" else 2,  # the machine's count is read then "monitor_interval_s": 0.5,
-              "baseline_s": 0, "country": "DEU", "argv": ["train.py"], "started": started.isoformat()}
+              "threads": None if damage == "bad_platform_value" else 2,  # None: the machine's count is read
+              "monitor_interval_s": 0.5, "baseline_s": 0, "country": "DEU", "argv": ["train.py"], "started": started.isoformat()}
     if task == "infer":
         config.update({"train_folder": f"runs/train_{model}", "batch_size": 32, "min_duration_s": 2.0})
     dump("config.json", config)

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from mlel.cli import ArgumentParser, folder_path, setup_logging
 from mlel.errors import UserInputError, choices_message
+from mlel.units import format_energy_j, format_time_s
 from mlel.tradeoff.evaluators import (DEFAULT_INFER_MIN_DURATION_S, DEFAULT_PREDICTIONS, DEFAULT_TRAIN_MIN_DURATION_S,
                                      ENERGY_MODES, OBJECTIVES, ExperimentEvaluator, ExperimentSettings)
 from mlel.tradeoff.methods import METHODS
@@ -196,8 +197,8 @@ def _print_summary(outcome, objective: str = "accuracy", validation: bool = Fals
     for p in outcome.front:
         test = f" (test {p['test_utility']:.4f})" if p.get("test_utility") is not None else ""
         print(f"  {p['model']:<20} {'validation ' if validation else ''}{objective} {p['utility']:.4f}{test}  "
-              f"energy {p['energy_j']:.4g} J  "
-              f"time {p['time_s']:.3g} s  ({p['provenance']})")
-    opt = f"{e['optimiser_j']:.4g} J" if e["optimiser_j"] is not None else "not measured"
-    print(f"energy spent by the search: {e['total_j']:.4g} J (evaluations {e['evaluations_j']:.4g} J, "
-          f"optimiser {opt} in {e['optimiser_time_s']:.3g} s; {e['provenance']})")
+              f"energy {format_energy_j(p['energy_j'])}  "
+              f"time {format_time_s(p['time_s'])}  ({p['provenance']})")
+    opt = format_energy_j(e["optimiser_j"]) if e["optimiser_j"] is not None else "not measured"
+    print(f"energy spent by the search: {format_energy_j(e['total_j'])} (evaluations {format_energy_j(e['evaluations_j'])}, "
+          f"optimiser {opt} in {format_time_s(e['optimiser_time_s'])}; {e['provenance']})")

@@ -34,7 +34,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from mlel.errors import MlelError, UserInputError
+from mlel.errors import MlelError, RunInterrupted, UserInputError
 from mlel.measurement.provenance import Provenance
 from mlel.pareto import hypervolume_2d, pareto_mask
 from mlel.tradeoff.evaluators import Evaluation, Evaluator
@@ -310,18 +310,20 @@ class Search:
         interrupted: int | None = None  # the signal that stopped the search
         bar = _progress_bar(progress, budget, len(self.records), self.meta.get("method", ""))
         # SIGINT/SIGTERM between runs (during a proposal) stop as cleanly as inside one
-        with _signals_interrupt():
-            try:
+        try:
+            with _signals_interrupt():
                 self._run_until_budget(evaluator, proposer, meter, bar, on_record)
-            except _interrupts() as exc:
-                interrupted = int(getattr(exc, "signum", signal.SIGINT))
-                _ignore_signals()  # a second Ctrl-C must not cut the front and plots short
-                log.warning("interrupted after %d evaluations; every finished one is in %s; continue with --resume",
-                            len(self.records), self.output_dir / EVALUATIONS_FILE)
-            finally:
-                if bar is not None:
-                    bar.close()
-                meter.close()
+        except (KeyboardInterrupt, RunInterrupted) as exc:
+            interrupted = int(getattr(exc, "signum", signal.SIGINT))
+            log.warning("interrupted after %d evaluations; every finished one is in %s; continue with --resume",
+                        len(self.records), self.output_dir / EVALUATIONS_FILE)
+        finally:
+            if bar is not None:
+                bar.close()
+            meter.close()
+        # after an interrupt a second Ctrl-C must not cut the front and plots short; otherwise the
+        # caller's own handlers apply (Ctrl-C: KeyboardInterrupt)
+        with _signals_ignored() if interrupted else contextlib.nullcontext():
             outcome = self.write_outputs(plots=True)
         outcome.interrupted = interrupted is not None
         outcome.signum = interrupted
@@ -489,26 +491,22 @@ def read_records(path: Path, repair: bool = False) -> list[dict]:
 
 
 def _signals_interrupt():
-    try:
-        from mlel.experiments.folder import signals_interrupt
-    except ImportError:
-        return contextlib.nullcontext()
+    from mlel.experiments.folder import signals_interrupt
+
     return signals_interrupt()
 
 
-def _ignore_signals() -> None:
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
-
-
-def _interrupts() -> tuple[type[BaseException], ...]:
-    """Ctrl-C, and the experiments' ``RunInterrupted`` (SIGINT/SIGTERM during a measured run)."""
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        from mlel.experiments.folder import RunInterrupted
-    except ImportError:
-        return (KeyboardInterrupt,)
-    return (KeyboardInterrupt, RunInterrupted)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _json_safe(d: dict) -> dict:

@@ -147,9 +147,24 @@ def test_a_signal_stops_a_run_while_its_fit_is_still_busy(tmp_path, monkeypatch)
             run_training(TrainConfig(model="svm", dataset="iris", monitor_interval_s=0.1, output_dir=tmp_path,
                                      progress=False))
         assert not release.is_set() and fit_threads[0] is not threading.main_thread()  # stopped mid-fit
+        # a later fit in this process waits for the abandoned one, so as not to share its measurement
+        from mlel.experiments.common import run_interruptibly
+
+        threading.Timer(0.3, release.set).start()
+        assert run_interruptibly(lambda: release.is_set()) is True
     finally:
         release.set()
     (folder,) = tmp_path.glob("train_svm_iris_sklearn_*")
     assert read(folder, "status.json") | {"updated": None} == {"state": "interrupted", "reason": "interrupted by SIGINT",
                                                                "updated": None}
     assert not (folder / "COMPLETE").exists()
+
+
+def test_the_fit_thread_keeps_the_thread_limit():
+    """OpenMP's thread count is per thread: --threads must hold on the worker that runs the fit."""
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    from mlel.experiments.common import limit_threads, run_interruptibly
+
+    with limit_threads(1):
+        assert run_interruptibly(_openmp_effective_n_threads, threads=1) == 1

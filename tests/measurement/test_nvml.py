@@ -126,6 +126,8 @@ def test_the_probe_finds_how_each_gpu_reports_energy_and_its_mig_slices():
     for spec in ("MIG-m2", "MIG-GPU-ccc3/1/0"):
         assert visible_gpu_indices(4, list(probe.uuids), spec, mig_uuids=list(probe.mig_uuids)) == [2], spec
     assert visible_gpu_indices(4, list(probe.uuids), "MIG-zzz", mig_uuids=list(probe.mig_uuids)) == []
+    # a CUDA process uses one MIG device, the first listed: no other GPU is measured beside it
+    assert visible_gpu_indices(4, list(probe.uuids), "MIG-m1,0,GPU-aaa1", mig_uuids=list(probe.mig_uuids)) == [2]
 
 
 def test_meters_follow_the_probe(monkeypatch):
