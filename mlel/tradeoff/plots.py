@@ -20,8 +20,10 @@ def _figure(size=(6.4, 4.2)):
 
 
 def energy_axis_label(meta: Mapping, records: Sequence[dict]) -> str:
+    predictions = meta.get("predictions")
+    both = f"training + {predictions:,} predictions: energy" if predictions else "training + inference energy"
     what = {"train": "training energy", "infer": "energy per prediction",
-            "train+infer": "training + inference energy"}.get(meta.get("energy", ""), "energy")
+            "train+infer": both}.get(meta.get("energy", ""), "energy")
     estimated = any(r.get("provenance") == Provenance.ESTIMATE.value for r in records)
     return f"{what} (J, log scale){' - estimated' if estimated else ''}"
 
@@ -41,8 +43,10 @@ def front_figure(records: Sequence[dict], front: Sequence[dict], meta: Mapping):
         ax.scatter(fe, fu, s=60, facecolors="none", edgecolors="black", lw=1.2)
     ax.set_xscale("log")
     ax.set_xlabel(energy_axis_label(meta, records))
-    ax.set_ylabel(meta.get("objective", "utility"))
-    ax.set_title(f"{meta.get('dataset', '')}: {len(records)} evaluations ({meta.get('method', '')})")
+    objective = meta.get("objective", "utility")
+    ax.set_ylabel(f"validation {objective}" if meta.get("validation_size") else f"test {objective}")
+    n = len(records)
+    ax.set_title(f"{meta.get('dataset', '')}: {n} evaluation{'' if n == 1 else 's'} ({meta.get('method', '')})")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

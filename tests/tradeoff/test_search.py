@@ -210,3 +210,17 @@ def test_grid_search_runs_its_grid(tmp_path):
                       reference=BRANIN_CURRIN_REFERENCE).run(BraninCurrinEvaluator(), progress=False)
     pts = {(r["candidate"]["values"]["x0"], r["candidate"]["values"]["x1"]) for r in out.records}
     assert pts == {(a, b) for a in (0.0, 0.5, 1.0) for b in (0.0, 0.5, 1.0)}
+
+
+def test_the_front_plot_names_the_energy_and_the_split_it_shows():
+    from mlel.tradeoff.plots import energy_axis_label, front_figure
+
+    records = [{"candidate": {"model": "knn"}, "energy_j": 2.0, "utility": 0.9, "provenance": "estimate"}]
+    meta = {"energy": "train+infer", "predictions": 1_000_000, "objective": "accuracy", "validation_size": 0.2,
+            "dataset": "digits", "method": "bo"}
+    assert energy_axis_label(meta, records) == "training + 1,000,000 predictions: energy (J, log scale) - estimated"
+    ax = front_figure(records, [], meta).axes[0]
+    assert ax.get_ylabel() == "validation accuracy" and ax.get_title() == "digits: 1 evaluation (bo)"
+    measured = [{**records[0], "provenance": "hardware counter"}]
+    assert energy_axis_label({"energy": "train"}, measured) == "training energy (J, log scale)"
+    assert front_figure(measured, [], {"objective": "f1"}).axes[0].get_ylabel() == "test f1"
