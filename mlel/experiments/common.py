@@ -80,7 +80,15 @@ def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[
 
 def fit_abandoned() -> bool:
     """Whether a fit still runs on a worker thread that ``run_interruptibly`` stopped waiting for."""
-    return any(t.name == FIT_THREAD_NAME and t.is_alive() for t in threading.enumerate())
+    return bool(_running_fits())
+
+
+def _running_fits() -> list[threading.Event]:
+    # Not Thread.is_alive(): on Python 3.11 a join(timeout) cut short by a signal handler's exception
+    # marks the joined thread stopped while it still runs (the bpo-45274 fix releases the lock the
+    # running thread holds). Each fit says itself when it is done.
+    return [t._mlel_done for t in threading.enumerate()
+            if t.name == FIT_THREAD_NAME and hasattr(t, "_mlel_done") and not t._mlel_done.is_set()]
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
@@ -151,11 +159,11 @@ def run_interruptibly(call: Callable[[], T], threads: int | None = None) -> T:
     runs."""
     if threading.current_thread() is not threading.main_thread():
         return call()
-    for earlier in threading.enumerate():
-        if earlier.name == FIT_THREAD_NAME and earlier.is_alive():
-            log.warning("waiting for the fit an earlier interrupt left running, so that it does not share this measurement")
-            earlier.join()
+    for earlier in _running_fits():
+        log.warning("waiting for the fit an earlier interrupt left running, so that it does not share this measurement")
+        earlier.wait()
     outcome: dict = {}
+    done = threading.Event()
 
     def work() -> None:
         try:
@@ -168,11 +176,14 @@ def run_interruptibly(call: Callable[[], T], threads: int | None = None) -> T:
                     outcome["value"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
             outcome["error"] = exc
+        finally:
+            done.set()
 
     worker = threading.Thread(target=work, name=FIT_THREAD_NAME, daemon=True)
+    worker._mlel_done = done
     worker.start()
-    while worker.is_alive():
-        worker.join(0.05)  # the main thread wakes to run signal handlers
+    while not done.wait(0.05):  # the main thread wakes to run signal handlers (not join: see _running_fits)
+        pass
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
