@@ -19,7 +19,7 @@ from mlel.units import format_bytes, format_count, format_energy_j, format_fract
 FORMATS = ("png", "pdf", "svg")  # what render_label writes
 DEFAULT_PNG_DPI = 150  # 590 x 1062 px: sharp in the dashboard, fast to render
 
-QR_PAYLOAD_VERSION = "mlel.label/1"
+QR_PAYLOAD_VERSION = "mlel.label/2"  # 2: "energy" says how it was obtained (a Provenance value), not "measured"
 
 TASK_NAMES = {"infer": "Inference", "train": "Training"}
 
@@ -167,7 +167,7 @@ def build_qr_payload(
     compound_letter: str,
     metrics: tuple[MetricFigure, ...],
     co2eq_g: float | None,
-    energy_is_estimate: bool,
+    energy_provenance: str,
     date: str,
     link: str | None,
 ) -> str:
@@ -187,7 +187,7 @@ def build_qr_payload(
             payload[m.metric] = _round(m.value)
     if co2eq_g is not None:
         payload["co2eq_g"] = _round(co2eq_g)
-    payload["energy"] = "estimated" if energy_is_estimate else "measured"
+    payload["energy"] = energy_provenance  # "hardware counter", "sampled power" or "estimate"
     if date:
         payload["date"] = date
     if link:
@@ -252,7 +252,7 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         compound_letter=RATING_LETTERS[compound],
         metrics=metrics_t,
         co2eq_g=co2,
-        energy_is_estimate=is_estimate,
+        energy_provenance=str(_get(row, "energy_provenance") or ("estimate" if is_estimate else "kind not recorded")),
         date=date,
         link=link or None,
     )

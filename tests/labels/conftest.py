@@ -25,6 +25,7 @@ def rated_row(**overrides) -> dict:
         "model_size_bytes": 171e6,
         "co2eq_g": 12.4,
         "date": "2022-03-03T17:16:59",
+        "energy_provenance": "sampled power",
         "energy_provenance_text": "measured (sampled power): GPU (NVML) + CPU (RAPL)",
         "energy_is_estimate": False,
         "energy_per_sample_j_rating": 1,
@@ -44,7 +45,7 @@ def estimated_training_row(**overrides) -> dict:
     row = rated_row(
         task="train", model="RandomForest", dataset="iris", environment="Intel Xeon (2 threads) - scikit-learn 1.9.1",
         energy_j=123.4, time_s=3.2, energy_j_rating=2, time_s_rating=4, compound_rating=3, compound_rating_letter="D",
-        energy_is_estimate=True,
+        energy_is_estimate=True, energy_provenance="estimate",
         energy_provenance_text="estimated: CPU (CodeCarbon TDP x load) + RAM (CodeCarbon RAM model)",
     )
     for key in ("energy_per_sample_j", "time_per_sample_s", "energy_per_sample_j_rating", "time_per_sample_s_rating"):

@@ -68,5 +68,5 @@ def test_qr_code_read_back_from_the_rendered_png(row):
     assert decoded == label.qr_payload
     payload = json.loads(decoded)
     assert payload["model"] == label.model and payload["rating"] == label.compound_letter
-    assert payload["energy"] == ("estimated" if label.energy_is_estimate else "measured")
+    assert payload["energy"] == ("estimate" if label.energy_is_estimate else "sampled power")
     assert payload["url"] == label.link
