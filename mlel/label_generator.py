@@ -19,7 +19,7 @@ PROG = "python -m mlel.label_generator"
 
 
 def build_parser() -> ArgumentParser:
-    from mlel.labels.data import DEFAULT_PNG_DPI, FORMATS
+    from mlel.labels.data import FILE_PNG_DPI, FORMATS
     from mlel.ratings import DEFAULT_MODE, MODES
 
     p = ArgumentParser(prog=PROG, description="Draw the energy label of one run (EU-energy-label style).")
@@ -40,7 +40,8 @@ def build_parser() -> ArgumentParser:
     out = p.add_argument_group("output")
     out.add_argument("-o", "--output", metavar="FILE", help="label file (default: label_<task>_<model>_<environment>.<format>)")
     out.add_argument("--format", help=f"{', '.join(FORMATS)} (default: the -o suffix, else pdf)")
-    out.add_argument("--dpi", type=int, default=DEFAULT_PNG_DPI, help=f"PNG resolution (default: {DEFAULT_PNG_DPI})")
+    out.add_argument("--dpi", type=int, default=FILE_PNG_DPI,
+                     help=f"PNG resolution (default: {FILE_PNG_DPI}, at which the QR code scans)")
     out.add_argument("--link", help="URL for the QR code and the footer; may use {run_id}, {model}, {task}, {environment}")
     p.add_argument("-v", "--verbose", action="store_true")
     return p

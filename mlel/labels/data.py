@@ -18,6 +18,8 @@ from mlel.units import format_bytes, format_count, format_energy_j, format_fract
 
 FORMATS = ("png", "pdf", "svg")  # what render_label writes
 DEFAULT_PNG_DPI = 150  # 590 x 1062 px: sharp in the dashboard, fast to render
+FILE_PNG_DPI = 300  # the label generator's PNG files: the QR code's modules about 5 px, so phones and
+                    # OpenCV read it from the whole image (at 150 dpi, 2.4 px, they did not)
 
 QR_PAYLOAD_VERSION = "mlel.label/2"  # 2: "energy" says how it was obtained (a Provenance value), not "measured"
 
@@ -68,6 +70,7 @@ class LabelData:
     energy_is_estimate: bool
     qr_payload: str
     link: str | None = None
+    co2eq_per_sample: bool = False  # inference: co2eq_g is per sample, as the energy beside it
     reference_model: str | None = None  # what the ratings are relative to (same environment)
     rated_alone: bool = False  # no other model ran in the environment: the letters compare it with itself
 
@@ -186,7 +189,7 @@ def build_qr_payload(
         if m.value is not None:
             payload[m.metric] = _round(m.value)
     if co2eq_g is not None:
-        payload["co2eq_g"] = _round(co2eq_g)
+        payload["co2eq_per_sample_g" if task == "infer" else "co2eq_g"] = _round(co2eq_g)
     payload["energy"] = energy_provenance  # "hardware counter", "sampled power" or "estimate"
     if date:
         payload["date"] = date
@@ -243,6 +246,11 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
                 f"The link template may use {{run_id}}, {{model}}, {{task}}, {{environment}}; got {link!r}"
             ) from exc
     co2 = _float(row, "co2eq_g")
+    if task == "infer":
+        # the row's co2eq_g is the whole measured run, whose length the harness chose; beside the energy
+        # per sample the label shows the CO2 per sample (same grid intensity, same share)
+        total_j, per_sample_j = _float(row, "energy_j"), _float(row, "energy_per_sample_j")
+        co2 = co2 * per_sample_j / total_j if None not in (co2, total_j, per_sample_j) and total_j > 0 else None
     date = _date(row)
     payload = build_qr_payload(
         model=model,
@@ -271,4 +279,5 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         link=link or None,
         reference_model=_get(row, "reference_model") or None,
         rated_alone=bool(_get(row, "rated_alone") or False),
+        co2eq_per_sample=task == "infer",
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import textwrap
+import threading
 
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -30,6 +32,7 @@ HEIGHT_MM = 180.0
 MM_PER_INCH = 25.4
 # zlib level 6 (PIL's default) spent ~25 ms per label for a few percent smaller files; flat colours compress well at 1.
 PNG_COMPRESS_LEVEL = 1
+_VECTOR_LOCK = threading.Lock()
 
 # A (best) .. E (worst): the same green-to-red scale as ELEx (mlel.ratings.metrics.RATING_COLOURS).
 RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
@@ -67,7 +70,14 @@ def render_label(label: LabelData, fmt: str = "png", *, dpi: int = DEFAULT_PNG_D
         "svg": {"Title": f"Energy label: {label.model}", "Date": None},
     }[fmt]
     extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
-    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, **extra)
+    if fmt == "png":
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, **extra)
+        return buffer.getvalue()
+    # SVG keeps its text as text (selectable, searchable, read aloud) rather than glyph outlines;
+    # PDF embeds TrueType (Type 42) fonts, which print and archive workflows take, not Type 3.
+    # Both are read from matplotlib's global rcParams: one vector label at a time (ELEx's threads).
+    with _VECTOR_LOCK, rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, **extra)
     return buffer.getvalue()
 
 
@@ -195,7 +205,8 @@ class _Painter:
         for m in label.metrics:
             approx = label.energy_is_estimate and m.icon == "energy"
             cells.append((m.icon, m.title, m.text, m, approx))
-        cells.append(("co2", "CO\u2082-equivalent", label.co2eq_text, None, label.energy_is_estimate))
+        co2_title = "CO\u2082 per sample" if label.co2eq_per_sample else "CO\u2082-equivalent"
+        cells.append(("co2", co2_title, label.co2eq_text, None, label.energy_is_estimate))
         top = HEIGHT_MM - 90.5
         row_h, col_w = 14.5, 45.0
         for k, (icon, title, text, metric, approx) in enumerate(cells):

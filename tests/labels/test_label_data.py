@@ -28,7 +28,7 @@ def test_label_from_hand_checked_row():
         "model_size_bytes": ("171 MB", "E", "size"),
     }
     assert [m.title for m in label.metrics][:2] == ["Energy per sample", "Time per sample"]
-    assert label.co2eq_text == "12.4 g"
+    assert label.co2eq_text == "248 µg" and label.co2eq_per_sample  # 12.4 g for the run x 0.0123 J / 615 J per sample
     assert label.date == "2022-03-03"
     assert label.energy_provenance_text == "measured (sampled power): GPU (NVML) + CPU (RAPL)"
     assert label.energy_is_estimate is False
@@ -81,7 +81,7 @@ def test_qr_payload_carries_the_key_data():
     assert payload == {
         "v": "mlel.label/2", "model": "ResNet101", "task": "infer", "dataset": "imagenet", "env": A100_TF,
         "rating": "B", "energy_per_sample_j": 0.0123, "time_per_sample_s": 0.00042, "accuracy": 0.7712,
-        "parameters": 44600000, "model_size_bytes": 171000000, "co2eq_g": 12.4, "energy": "sampled power",
+        "parameters": 44600000, "model_size_bytes": 171000000, "co2eq_per_sample_g": 0.000248, "energy": "sampled power",
         "date": "2022-03-03", "url": "https://elex.example.org/run/infer_resnet101_1",
     }
     assert label.link == "https://elex.example.org/run/infer_resnet101_1"
@@ -95,6 +95,7 @@ def test_qr_payload_says_estimated_and_rounds_to_four_digits():
     payload = json.loads(label.qr_payload)
     assert payload["energy"] == "estimate"
     assert payload["energy_j"] == 123.5
+    assert payload["co2eq_g"] == 12.4 and not label.co2eq_per_sample  # training: the whole run's CO2
     counter = json.loads(label_data_from_row(estimated_training_row(energy_is_estimate=False,
                                                                     energy_provenance="hardware counter")).qr_payload)
     assert counter["energy"] == "hardware counter"  # the kind of measurement, not only "measured"

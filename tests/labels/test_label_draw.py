@@ -34,7 +34,7 @@ def test_pdf_text_has_model_rating_figures_and_provenance():
     assert pdf.startswith(b"%PDF")
     text, runs = pdf_text(pdf)
     for expected in ("ResNet101", "Inference", "imagenet", A100_TF, "12.3 mJ", "420 µs", "77.1 %", "44.6 M",
-                     "171 MB", "12.4 g", "2022-03-03", "Energy measured (sampled power): GPU (NVML) + CPU (RAPL)", "MEASURED",
+                     "171 MB", "CO\u2082 per sample", "248 µg", "2022-03-03", "Energy measured (sampled power): GPU (NVML) + CPU (RAPL)", "MEASURED",
                      "Ratings relative to ResNet50"):
         assert expected in text, expected
     assert compound_letter_in(runs) == ["B"]
@@ -116,3 +116,11 @@ def test_mixed_provenance_names_both_parts_and_counts_as_estimate():
     # the estimated part follows on its own lines, broken before " + ", never inside a meter's name
     assert lines[at + 1:at + 3] == ["estimated: CPU (CodeCarbon TDP x load)", "+ RAM (CodeCarbon RAM model)"]
     assert "ESTIMATE" in text and "\u2248 12.3 mJ" in text
+
+
+def test_svg_keeps_its_text_and_pdf_embeds_truetype_fonts():
+    label = label_data_from_row(rated_row())
+    svg = render_label(label, "svg").decode()
+    assert svg.count("<text") > 20 and "ResNet101" in svg and "MEASURED" in svg  # text, not glyph outlines
+    pdf = render_label(label, "pdf")
+    assert b"/FontFile2" in pdf and b"/Type3" not in pdf  # TrueType (Type 42), not Type 3

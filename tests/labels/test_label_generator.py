@@ -95,6 +95,10 @@ def test_label_by_model_and_environment_png(tmp_path, subset, cli_env):
     assert done.returncode == 0, done.stderr
     image = Image.open(tmp_path / "label.png")
     assert image.format == "PNG" and image.size[0] == 393
+    # by default a file label is drawn at 300 dpi, where its QR code is large enough to scan
+    done = generator(["--task", "inference", "--model", "ResNet101", "--environment", A100_TF, "-d", subset,
+                      "-o", "default.png"], tmp_path, cli_env)
+    assert done.returncode == 0 and Image.open(tmp_path / "default.png").size == (1181, 2125)
 
 
 def test_our_estimated_run_with_format_overriding_suffix(tmp_path, our_results, cli_env):
