@@ -98,7 +98,10 @@ def hold_out_validation(data: Dataset, size: float, seed: int) -> tuple[Dataset,
 
     if not 0.0 < float(size) < 1.0:
         raise UserInputError(f"The 'validation_size' parameter must be a fraction between 0 and 1; got {size!r}")
-    X_fit, X_val, y_fit, y_val = _split(data.X_train, data.y_train, seed=seed, test_size=size)
+    try:
+        X_fit, X_val, y_fit, y_val = _split(data.X_train, data.y_train, seed=seed, test_size=size)
+    except UserInputError as exc:
+        raise UserInputError(f"--validation-size {size}: {exc}") from exc
     return dataclasses.replace(data, X_train=X_fit, y_train=y_fit), X_val, y_val
 
 

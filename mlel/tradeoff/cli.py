@@ -135,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserInputError(f"The 'budget' parameter must be at least 1; got {args.budget}")
     if args.init is None:
         args.init = default_init(space, args.output_dir if args.resume else None)
-    if args.init < 0 or args.budget < args.init:
+    if args.init < 0:
+        raise UserInputError(f"--init must be an integer >= 0 (0: no initial design); got {args.init}")
+    if args.budget < args.init:
         raise UserInputError(f"--budget ({args.budget}) must be at least --init ({args.init}), the initial design")
     for name, value in (("train-min-duration", args.train_min_duration), ("infer-min-duration", args.infer_min_duration)):
         if not value >= 0:
@@ -144,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserInputError(f"--validation-size must be a fraction from 0 (none) to below 1, e.g. 0.2; got {args.validation_size!r}")
     if args.predictions < 1:
         raise UserInputError(f"The 'predictions' parameter must be at least 1; got {args.predictions}")
-    _check_dataset(args.dataset, args.target, args.seed, args.n_samples, args.n_features)
+    _check_dataset(args.dataset, args.target, args.seed, args.n_samples, args.n_features, args.validation_size)
     check_output_dir(args.output_dir)
 
     search = Search.open(args.output_dir, space, method=method, budget=args.budget, init=args.init, seed=args.seed,
@@ -169,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
              search.search_id, method, args.dataset, args.budget, args.init, ",".join(space.names), args.output_dir)
     outcome = search.run(evaluator, overhead_meter=make_overhead_meter(args.output_dir),
                          progress=not args.no_progress)
-    _print_summary(outcome, objective, args.validation_size > 0)
+    _print_summary(outcome, objective, args.validation_size > 0, energy,
+                   args.predictions if energy == "train+infer" else None, args.output_dir)
     if outcome.interrupted:
         again = argv if "--resume" in argv else [*argv, "--resume"]
         print(f"interrupted; continue with: {PROG} {shlex.join(again)}")
@@ -178,27 +181,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _check_dataset(dataset: str, target: str | None, seed: int, n_samples: int = 1000, n_features: int = 20) -> None:
-    """Fail before the first run when the data set cannot be read (``UserInputError`` -> exit 2)."""
-    from mlel.experiments.datasets import load_dataset
+def _check_dataset(dataset: str, target: str | None, seed: int, n_samples: int = 1000, n_features: int = 20,
+                   validation_size: float = 0.0) -> None:
+    """Fail before the first run, and before anything is written, when the data set cannot be read or
+    its training split cannot give the validation part (``UserInputError`` -> exit 2)."""
+    from mlel.experiments.datasets import hold_out_validation, load_dataset
 
     # load_dataset names the user's mistakes (UserInputError); anything else is a bug and keeps its traceback
-    load_dataset(dataset, seed=seed, target=target, n_samples=n_samples, n_features=n_features)
+    data = load_dataset(dataset, seed=seed, target=target, n_samples=n_samples, n_features=n_features)
+    if validation_size:
+        hold_out_validation(data, validation_size, seed)
 
 
-def _print_summary(outcome, objective: str = "accuracy", validation: bool = False) -> None:
+OBJECTIVE_WORDS = {"train": "training", "infer": "per prediction"}
+
+
+def _print_summary(outcome, objective: str = "accuracy", validation: bool = False, energy: str = "train",
+                   predictions: int | None = None, output_dir=None) -> None:
+    """What the search found, each figure saying what it is (the energy and time the search optimised)."""
+    chosen = f"{'validation ' if validation else ''}{objective}"
+    unit = f"{chosen} x decades of energy"
     hv = outcome.hypervolumes[-1] if outcome.hypervolumes else None
     e = outcome.search_energy
-    print(f"{len(outcome.records)} evaluations, {len(outcome.front)} on the Pareto front, "
-          f"hypervolume {hv:.4g}" if hv is not None else f"{len(outcome.records)} evaluations")
+    n = len(outcome.records)
+    evaluations = f"{n} evaluation{'' if n == 1 else 's'}"
+    print(f"{evaluations}, {len(outcome.front)} on the Pareto front, hypervolume {hv:.4g} ({unit})"
+          if hv is not None else evaluations)
     test_hv = outcome.test_hypervolumes[-1] if outcome.test_hypervolumes else None
     if test_hv is not None:
         print(f"chosen on the validation part; on the test split: hypervolume {test_hv:.4g}")
+    what = OBJECTIVE_WORDS.get(energy) or (f"training + {predictions:,} predictions" if predictions else energy)
+    if outcome.front:
+        print(f"Pareto front ({chosen}; energy and time: {what}):")
     for p in outcome.front:
         test = f" (test {p['test_utility']:.4f})" if p.get("test_utility") is not None else ""
-        print(f"  {p['model']:<20} {'validation ' if validation else ''}{objective} {p['utility']:.4f}{test}  "
+        print(f"  {p['model']:<20} {objective} {p['utility']:.4f}{test}  "
               f"energy {format_energy_j(p['energy_j'])}  "
               f"time {format_time_s(p['time_s'])}  ({p['provenance']})")
     opt = format_energy_j(e["optimiser_j"]) if e["optimiser_j"] is not None else "not measured"
     print(f"energy spent by the search: {format_energy_j(e['total_j'])} (evaluations {format_energy_j(e['evaluations_j'])}, "
           f"optimiser {opt} in {format_time_s(e['optimiser_time_s'])}; {e['provenance']})")
+    if output_dir is not None:
+        print(f"front.json, front.png, hypervolume.png and every evaluation are in {output_dir}")

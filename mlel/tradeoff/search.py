@@ -261,6 +261,9 @@ class Search:
                         (f" ({kept['rule'].split(':')[0]})" if kept.get("rule") not in (None, "given") else "")
                     raise UserInputError(f"--resume: the search in {output_dir} keeps its own reference point "
                                          f"({fixed}); leave out --reference")
+            if budget < len(records):
+                raise UserInputError(f"--resume: --budget {budget} is below the {len(records)} evaluations the search in "
+                                     f"{output_dir} has done; pass at least {len(records)}")
             old["budget"] = budget
             log.info("resuming search %s: %d of %d evaluations done", old.get("search_id"), len(records), budget)
             search = cls(output_dir, space, old, records)
@@ -434,7 +437,9 @@ def search_energy(records: Sequence[dict]) -> dict:
     provs += [r["proposal"]["provenance"] for r in records if r["proposal"].get("provenance")]
     return {
         "evaluations_j": evals_j,
-        "evaluation_time_s": float(sum(r.get("time_s") or 0.0 for r in records if r["status"] == "complete")),
+        # wall time of the evaluations (whole runs); each record's time_s is its objective's time (one
+        # fit's share; with train+infer, the projected time of the predictions), not time spent here
+        "evaluation_time_s": float(sum(r.get("wall_time_s") or 0.0 for r in records if r["status"] == "complete")),
         "optimiser_j": opt_j,
         "optimiser_time_s": opt_t,
         "optimiser_note": ("measured with the experiments' meters" if opt_measured

@@ -24,6 +24,7 @@ def test_tiny_real_search_on_iris_then_resume(tmp_path, repo_root, cli_env, caps
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == str(out)
     assert "energy spent by the search" in proc.stdout
+    assert "on the Pareto front, hypervolume " in proc.stdout and "(accuracy x decades of energy)" in proc.stdout
     recs = [json.loads(line) for line in (out / "evaluations.jsonl").read_text().splitlines()]
     assert len(recs) == 4 and all(r["status"] == "complete" for r in recs)
     meta = json.loads((out / "search.json").read_text())
@@ -89,6 +90,8 @@ def test_bad_input_is_one_line_and_exit_code_2_as_a_subprocess(tmp_path, repo_ro
     (["--seed", "-3"], "'seed' parameter (--seed) must be an integer from 0"),
     (["--n-samples", "50"], "--n-samples and --n-features apply to --dataset synthetic only"),
     (["--budget", "0"], "'budget' parameter must be at least 1; got 0"),
+    (["--init", "-1"], "--init must be an integer >= 0"),
+    (["--validation-size", "0.99"], "--validation-size 0.99: cannot split"),
     (["--energy", "train+infer", "--predictions", "0"], "'predictions' parameter must be at least 1; got 0"),
     (["--reference", "0.5,0"], "--reference: the energy must be positive"),
 ])
@@ -191,7 +194,7 @@ def test_validation_size_chooses_on_a_validation_part_and_reports_the_test_split
     assert len(err) == 1 and "validation_size" in err[0]
 
 
-def test_train_plus_infer_energy_and_the_f1_objective_are_what_the_runs_measured(tmp_path):
+def test_train_plus_infer_energy_and_the_f1_objective_are_what_the_runs_measured(tmp_path, capsys):
     out = tmp_path / "search"
     assert _run(["--dataset", "iris", "--budget", "1", "--init", "1", "--models", "naive_bayes", "--energy", "train+infer",
                  "--predictions", "1000", "--objective", "f1", "--infer-min-duration", "0.2", "--output-dir", str(out),
@@ -207,3 +210,11 @@ def test_train_plus_infer_energy_and_the_f1_objective_are_what_the_runs_measured
     assert record["utility"] == pytest.approx(train["metrics"]["f1_weighted"])
     # what the search spent: the whole training window and the whole inference run
     assert record["spent_energy_j"] == pytest.approx(train["fits"]["window_energy_j"] + infer["energy"]["total_j"])
+    # the console says which energy and time it shows, and where the files are
+    stdout = capsys.readouterr().out
+    assert stdout.startswith("1 evaluation\n")  # no hypervolume before a reference point exists
+    assert "Pareto front (f1; energy and time: training + 1,000 predictions):" in stdout
+    assert f"every evaluation are in {out}" in stdout and stdout.strip().splitlines()[-1] == str(out)
+    # --resume cannot take the budget below what is done
+    assert _run(["--dataset", "iris", "--budget", "0", "--init", "0", "--models", "naive_bayes", "--energy", "train+infer",
+                 "--predictions", "1000", "--objective", "f1", "--output-dir", str(out), "--resume"]) == 2
