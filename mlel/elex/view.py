@@ -103,6 +103,16 @@ SEARCH_ENERGY_TITLES = {
 }
 
 
+def search_objective(runs: pd.DataFrame) -> str:
+    """The results-table column a search chose on (``search_objective``); accuracy for searches that
+    did not record it."""
+    if "search_objective" in runs:
+        recorded = set(runs["search_objective"].fillna("").astype(str)) - {""}
+        if len(recorded) == 1 and recorded <= set(runs.columns):
+            return recorded.pop()
+    return "accuracy"
+
+
 def search_evaluations(runs: pd.DataFrame, task: str = "train") -> tuple[pd.DataFrame, str, int]:
     """One trade-off search's runs -> one row per evaluation with the energy the search optimised, that
     energy's axis title, and how many evaluations were left out for want of their inference run.
@@ -113,9 +123,11 @@ def search_evaluations(runs: pd.DataFrame, task: str = "train") -> tuple[pd.Data
     ``train+infer`` = training energy + predictions x energy per prediction. The utility is the test
     accuracy of the training run. Runs of searches older than those columns fall back to ``task``'s
     own energy, one row per run of that task. Of runs sharing a ``search_index`` (an evaluation
-    interrupted and run again on ``--resume``) the latest counts.
+    interrupted and run again on ``--resume``) the latest counts. The utility column is the metric
+    the search chose on (``search_objective``: accuracy, or f1_weighted for ``--objective f1``).
     """
-    columns = ["search_index", "run_id", "model", "date", "energy_j", "accuracy", "energy_is_estimate"]
+    objective = search_objective(runs)
+    columns = ["search_index", "run_id", "model", "date", "energy_j", objective, "energy_is_estimate"]
     mode = ""
     if "search_energy" in runs and "search_index" in runs:
         modes = set(runs["search_energy"].fillna("").astype(str)) & set(SEARCH_ENERGY_TITLES)
@@ -146,6 +158,6 @@ def search_evaluations(runs: pd.DataFrame, task: str = "train") -> tuple[pd.Data
             energy = per if mode == "infer" else t["energy_j"] + predictions * per
             estimated = bool(t["energy_is_estimate"]) or bool(i["energy_is_estimate"])
         rows.append({"search_index": float(index), "run_id": t["run_id"], "model": t["model"], "date": t["date"],
-                     "energy_j": float(energy), "accuracy": float(t["accuracy"]), "energy_is_estimate": estimated})
+                     "energy_j": float(energy), objective: float(t[objective]), "energy_is_estimate": estimated})
     title = SEARCH_ENERGY_TITLES[mode].format(predictions=int(predictions))
     return pd.DataFrame(rows, columns=columns), title, missing

@@ -28,15 +28,16 @@ COLUMNS: tuple[str, ...] = (
 """The contract columns, in order (docs/architecture.md, section 3)."""
 
 EXTRA_COLUMNS: tuple[str, ...] = ("top5_accuracy", "flops", "n_test_samples", "country", "host",
-                                  "search_index", "search_energy", "search_predictions")
+                                  "search_index", "search_energy", "search_predictions", "search_objective")
 """Additions documented beside the contract: MLEE's top-5 accuracy and FLOPs, test-set size, carbon country,
 host, and for a trade-off search's runs the evaluation's index, its energy objective (``train``, ``infer``,
-``train+infer``) and the predictions ``train+infer`` counts."""
+``train+infer``), the predictions ``train+infer`` counts, and the metric it chose on (``accuracy``,
+``f1_weighted``)."""
 
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
 TEXT_COLUMNS = frozenset({"run_id", "source", "path", "task", "model", "dataset", "backend", "device", "hardware",
                           "environment", "energy_provenance", "energy_provenance_text", "date", "search_id",
-                          "country", "host", "search_energy"})
+                          "country", "host", "search_energy", "search_objective"})
 BOOL_COLUMNS = frozenset({"energy_is_estimate"})
 NUMERIC_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in TEXT_COLUMNS and c not in BOOL_COLUMNS)
 """Float64 everywhere, counts included, so that a missing value is NaN."""
@@ -182,6 +183,7 @@ def merged_row(record: dict, path: str | Path) -> dict:
         "search_index": _num(config.get("search_index")),
         "search_energy": config.get("search_energy") or "",
         "search_predictions": _num(config.get("search_predictions")),
+        "search_objective": config.get("search_objective") or "",
     }
 
 

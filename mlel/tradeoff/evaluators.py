@@ -162,7 +162,8 @@ class ExperimentEvaluator:
         s = self.settings
         space = self._space or SearchSpace.from_models([candidate.model])
         extra = {"search_id": s.search_id, "search_index": index, "search_energy": s.energy,
-                 "search_predictions": s.predictions if s.energy == "train+infer" else None}
+                 "search_predictions": s.predictions if s.energy == "train+infer" else None,
+                 "search_objective": OBJECTIVES[s.objective]}
         train_cfg = TrainConfig(
             model=candidate.model,
             dataset=s.dataset,

@@ -321,3 +321,20 @@ def test_a_searchs_evaluations_carry_the_energy_it_optimised():
     orphan = pd.DataFrame([run("train", 2, 99.0, np.nan, 0.10) | {"date": "2026-01-00"}])
     again, _, _ = search_evaluations(pd.concat([orphan, runs], ignore_index=True))
     assert again["energy_j"].tolist() == pytest.approx([2.0 + 1000 * 0.004, 10.0 + 1000 * 0.001])
+
+
+def test_a_search_on_f1_is_shown_on_f1():
+    from mlel.elex.view import search_evaluations, search_objective
+
+    runs = pd.DataFrame([{"run_id": f"train-{i}", "task": "train", "model": "m", "date": f"2026-01-0{i}",
+                          "search_index": float(i), "search_energy": "train", "search_predictions": np.nan,
+                          "search_objective": "f1_weighted", "energy_j": 1.0 + i, "energy_per_sample_j": np.nan,
+                          "accuracy": 0.9, "f1_weighted": 0.8 + i / 100, "energy_is_estimate": True} for i in (1, 2)])
+    assert search_objective(runs) == "f1_weighted"
+    evaluations, _, _ = search_evaluations(runs)
+    assert evaluations["f1_weighted"].tolist() == pytest.approx([0.81, 0.82]) and "accuracy" not in evaluations
+    scatter, _ = figures.search_figures(evaluations, "energy_j", "f1_weighted", False, True)
+    assert scatter.layout.yaxis.title.text == "F1 (weighted) (fraction)"
+    # searches that did not record it chose on accuracy
+    assert search_objective(runs.drop(columns=["search_objective"])) == "accuracy"
+    assert search_objective(runs.assign(search_objective="")) == "accuracy"

@@ -9,14 +9,15 @@ from dash import Input, Output, State, dcc, html
 
 from mlel.elex import figures, ids
 from mlel.elex.data import ResultsData, uploads_from_store
-from mlel.elex.view import search_evaluations
+from mlel.elex.view import search_evaluations, search_objective
 
 
 def layout() -> html.Div:
     return dbc.Card(dbc.CardBody([
         html.P("The evaluations of one search (python -m mlel.tradeoff, merged with merge_results.py) in the order "
                "they ran, with the energy the search optimised (training, per prediction, or training plus "
-               "serving: rebuilt from each evaluation's training and inference runs) against test accuracy. "
+               "serving: rebuilt from each evaluation's training and inference runs) against the test split's "
+               "figure of the metric it chose on (accuracy, or weighted F1 for --objective f1). "
                "A search spans model families: the sidebar's filters do not apply here. A search that chose "
                "on a validation part (--validation-size) found its front by that; its front.json has it.",
                className="elex-small"),
@@ -51,5 +52,5 @@ def register(app, data: ResultsData) -> None:
         note = (f"{missing} evaluation{'s' if missing > 1 else ''} left out: no inference run merged "
                 "(merge the search's whole experiments/ folder)") if missing else ""
         empty = "No search chosen" if not search_id else "No evaluation with its energy: " + (note or "no runs")
-        return figures.search_figures(evaluations, "energy_j", "accuracy", False, True, x_title=title, note=note,
-                                      empty_message=empty)
+        return figures.search_figures(evaluations, "energy_j", search_objective(runs), False, True, x_title=title,
+                                      note=note, empty_message=empty)
