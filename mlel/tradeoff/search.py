@@ -330,6 +330,9 @@ class Search:
             outcome = self.write_outputs(plots=True)
         outcome.interrupted = interrupted is not None
         outcome.signum = interrupted
+        if self.reference is not None and outcome.front and outcome.hypervolumes and not outcome.hypervolumes[-1]:
+            log.warning("no evaluation beats the reference point (utility %.4g, energy %.4g J): the hypervolume "
+                        "stays 0; pass a lower utility or a higher energy with --reference", *self.reference)
         return outcome
 
     def _run_until_budget(self, evaluator: Evaluator, proposer, meter: OverheadMeter, bar, on_record) -> None:

@@ -224,3 +224,12 @@ def test_the_front_plot_names_the_energy_and_the_split_it_shows():
     measured = [{**records[0], "provenance": "hardware counter"}]
     assert energy_axis_label({"energy": "train"}, measured) == "training energy (J, log scale)"
     assert front_figure(measured, [], {"objective": "f1"}).axes[0].get_ylabel() == "test f1"
+
+
+def test_a_reference_point_no_evaluation_beats_is_named(tmp_path, caplog):
+    out = _search(tmp_path, budget=4, reference=(2.0, 1e-9)).run(ScriptedEvaluator(), progress=False)
+    assert out.hypervolumes[-1] == 0.0
+    assert any("no evaluation beats the reference point (utility 2, energy 1e-09 J)" in r.message for r in caplog.records)
+    caplog.clear()
+    _search(tmp_path, budget=4, name="fine").run(ScriptedEvaluator(), progress=False)
+    assert not any("beats the reference" in r.message for r in caplog.records)
