@@ -163,6 +163,7 @@ def _round(value: float | None) -> float | int | None:
 
 def build_qr_payload(
     *,
+    run_id: str,
     model: str,
     task: str,
     dataset: str,
@@ -173,18 +174,22 @@ def build_qr_payload(
     energy_provenance: str,
     date: str,
     link: str | None,
+    rated_alone: bool = False,
 ) -> str:
     """Compact JSON with the label's key data; keys are results-table columns, so units are in the names.
 
     Values are rounded to 4 significant digits: a smaller payload gives a smaller, easier-to-scan code."""
     payload: dict[str, Any] = {
         "v": QR_PAYLOAD_VERSION,
+        "run": run_id,
         "model": model,
         "task": task,
         "dataset": dataset,
         "env": environment,
         "rating": compound_letter,
     }
+    if rated_alone:
+        payload["compared"] = False  # the only model in its environment: its letters compare it with itself
     for m in metrics:
         if m.value is not None:
             payload[m.metric] = _round(m.value)
@@ -253,6 +258,7 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         co2 = co2 * per_sample_j / total_j if None not in (co2, total_j, per_sample_j) and total_j > 0 else None
     date = _date(row)
     payload = build_qr_payload(
+        run_id=str(_get(row, "run_id") or ""),
         model=model,
         task=task,
         dataset=dataset,
@@ -263,6 +269,7 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         energy_provenance=str(_get(row, "energy_provenance") or ("estimate" if is_estimate else "kind not recorded")),
         date=date,
         link=link or None,
+        rated_alone=bool(_get(row, "rated_alone") or False),
     )
     return LabelData(
         model=model,

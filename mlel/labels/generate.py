@@ -93,9 +93,19 @@ def select_run(
         listed = "; ".join(f"{env!r} ({ds})" for env, ds in groups)
         raise UserInputError(f"{model!r} ran {task} in several environments, pick one with --environment (and --dataset): {listed}")
     runs = runs.sort_values("date", kind="stable")
+    if "search_id" in runs:
+        # a trade-off search's evaluations are other configurations of the model, not repeats of it:
+        # label a run of its own where there is one (-f FILE names any run exactly)
+        own = runs[runs["search_id"].fillna("").astype(str) == ""]
+        if not own.empty and len(own) < len(runs):
+            log.info("leaving out %d runs of %s from trade-off searches (other configurations; -f labels one of them)",
+                     len(runs) - len(own), model)
+            runs = own
+    chosen = runs.iloc[-1]
     if len(runs) > 1:
-        log.info("%d %s runs of %s in %r: labelling the most recent (%s)", len(runs), task, model, groups[0][0], runs.iloc[-1]["date"])
-    return runs.iloc[-1]
+        log.info("%d %s runs of %s in %r: labelling the most recent (%s, %s)", len(runs), task, model, groups[0][0],
+                 chosen["date"], chosen.get("run_id", ""))
+    return chosen
 
 
 def _choices(what: str, got: str, values, task: str, where: str = "") -> str:

@@ -79,7 +79,7 @@ def test_qr_payload_carries_the_key_data():
     label = label_data_from_row(rated_row(), link="https://elex.example.org/run/{run_id}")
     payload = json.loads(label.qr_payload)
     assert payload == {
-        "v": "mlel.label/2", "model": "ResNet101", "task": "infer", "dataset": "imagenet", "env": A100_TF,
+        "v": "mlel.label/2", "run": "infer_resnet101_1", "model": "ResNet101", "task": "infer", "dataset": "imagenet", "env": A100_TF,
         "rating": "B", "energy_per_sample_j": 0.0123, "time_per_sample_s": 0.00042, "accuracy": 0.7712,
         "parameters": 44600000, "model_size_bytes": 171000000, "co2eq_per_sample_g": 0.000248, "energy": "sampled power",
         "date": "2022-03-03", "url": "https://elex.example.org/run/infer_resnet101_1",
@@ -95,6 +95,8 @@ def test_qr_payload_says_estimated_and_rounds_to_four_digits():
     payload = json.loads(label.qr_payload)
     assert payload["energy"] == "estimate"
     assert payload["energy_j"] == 123.5
+    assert "compared" not in payload
+    assert json.loads(label_data_from_row(estimated_training_row(rated_alone=True)).qr_payload)["compared"] is False
     assert payload["co2eq_g"] == 12.4 and not label.co2eq_per_sample  # training: the whole run's CO2
     counter = json.loads(label_data_from_row(estimated_training_row(energy_is_estimate=False,
                                                                     energy_provenance="hardware counter")).qr_payload)

@@ -219,3 +219,16 @@ def test_the_default_reference_is_the_most_widespread_model_of_the_runs_environm
     assert choose_reference(table, "train", table.iloc[4], None) == "ResNet101"  # MLEE's, where it ran
     assert choose_reference(table, "train", table.iloc[5], None) == "alone"  # nothing else ran there
     assert choose_reference(table, "train", run, "svm") == "svm"
+
+
+def test_by_model_a_run_of_its_own_is_labelled_rather_than_a_search_evaluation():
+    import pandas as pd
+
+    from mlel.labels.generate import select_run
+
+    table = pd.DataFrame({"task": ["infer"] * 3, "model": ["mlp"] * 3, "dataset": ["digits"] * 3,
+                          "environment": ["env"] * 3, "date": ["d1", "d2", "d3"], "run_id": ["grid", "trial-1", "trial-2"],
+                          "search_id": ["", "search-a", "search-a"]})
+    assert select_run(table, "infer", "mlp")["run_id"] == "grid"  # the search's trials are other configurations
+    only_search = table[table["search_id"] != ""]
+    assert select_run(only_search, "infer", "mlp")["run_id"] == "trial-2"  # else the most recent
