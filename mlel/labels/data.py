@@ -71,6 +71,7 @@ class LabelData:
     qr_payload: str
     link: str | None = None
     co2eq_per_sample: bool = False  # inference: co2eq_g is per sample, as the energy beside it
+    rating_settings: str = ""  # what differs from the default rating, e.g. "pessimistic mean, custom weights"
     reference_model: str | None = None  # what the ratings are relative to (same environment)
     rated_alone: bool = False  # no other model ran in the environment: the letters compare it with itself
 
@@ -175,6 +176,7 @@ def build_qr_payload(
     date: str,
     link: str | None,
     rated_alone: bool = False,
+    rating_settings: str = "",
 ) -> str:
     """Compact JSON with the label's key data; keys are results-table columns, so units are in the names.
 
@@ -190,6 +192,8 @@ def build_qr_payload(
     }
     if rated_alone:
         payload["compared"] = False  # the only model in its environment: its letters compare it with itself
+    if rating_settings:
+        payload["rated_with"] = rating_settings
     for m in metrics:
         if m.value is not None:
             payload[m.metric] = _round(m.value)
@@ -203,7 +207,7 @@ def build_qr_payload(
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> LabelData:
+def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None, rating_settings: str = "") -> LabelData:
     """Build the label record from one row of a table rated by ``mlel.ratings.rate_results``.
 
     ``link`` may hold ``{run_id}``, ``{model}``, ``{task}``, ``{environment}`` placeholders
@@ -270,6 +274,7 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         date=date,
         link=link or None,
         rated_alone=bool(_get(row, "rated_alone") or False),
+        rating_settings=rating_settings,
     )
     return LabelData(
         model=model,
@@ -287,4 +292,5 @@ def label_data_from_row(row: Mapping[str, Any], *, link: str | None = None) -> L
         reference_model=_get(row, "reference_model") or None,
         rated_alone=bool(_get(row, "rated_alone") or False),
         co2eq_per_sample=task == "infer",
+        rating_settings=rating_settings,
     )

@@ -270,7 +270,8 @@ class _Painter:
             self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5, bold=True), bold=True,
                       color=ESTIMATE_COLOR)
         else:
-            footnote = f"Ratings relative to {reference}, same environment \u00b7 mlel {__version__}"
+            rated_with = f" ({label.rating_settings})" if label.rating_settings else ""
+            footnote = f"Ratings relative to {reference}, same environment{rated_with} \u00b7 mlel {__version__}"
             self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5), color=MUTED)
 
 

@@ -34,6 +34,16 @@ class RatingOptions:
     boundaries: Mapping | None = None
     weights: Mapping | None = None
 
+    def describe(self) -> str:
+        """What differs from the default rating, for the label: "" when nothing does."""
+        from mlel.ratings import DEFAULT_MODE, normalise_mode
+
+        parts = []
+        if self.mode is not None and normalise_mode(self.mode) != DEFAULT_MODE:
+            parts.append(normalise_mode(self.mode))
+        parts += [f"custom {what}" for what, given in (("boundaries", self.boundaries), ("weights", self.weights)) if given]
+        return ", ".join(parts)
+
 
 def output_format(output: str | os.PathLike | None, fmt: str | None) -> str:
     """``fmt`` when given, else the output file's suffix, else PDF."""
@@ -237,4 +247,4 @@ def generate_label(
         table = load_table(results)
         run = select_run(table, task, model, environment, dataset)
     row = rate_run(table, run, options)
-    return label_data_from_row(row, link=link)
+    return label_data_from_row(row, link=link, rating_settings=options.describe())

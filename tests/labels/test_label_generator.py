@@ -232,3 +232,19 @@ def test_by_model_a_run_of_its_own_is_labelled_rather_than_a_search_evaluation()
     assert select_run(table, "infer", "mlp")["run_id"] == "grid"  # the search's trials are other configurations
     only_search = table[table["search_id"] != ""]
     assert select_run(only_search, "infer", "mlp")["run_id"] == "trial-2"  # else the most recent
+
+
+def test_a_label_rated_with_other_settings_says_so(tmp_path, subset, cli_env):
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"accuracy": 1}))
+    args = ["--task", "inference", "--model", "ResNet101", "--environment", A100_TF, "-d", subset]
+    done = generator([*args, "--rating-mode", "pessimistic mean", "--weights", weights, "-o", "custom.pdf"], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr
+    assert "same environment (pessimistic mean, custom weights)" in PdfReader(tmp_path / "custom.pdf").pages[0].extract_text()
+    plain = generator([*args, "-o", "plain.pdf"], tmp_path, cli_env)
+    assert plain.returncode == 0 and "custom" not in PdfReader(tmp_path / "plain.pdf").pages[0].extract_text()
+
+    from mlel.labels.generate import RatingOptions
+
+    assert RatingOptions(mode="optimistic_median", boundaries={"x": [1]}).describe() == "custom boundaries"
+    assert RatingOptions().describe() == ""
