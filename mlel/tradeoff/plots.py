@@ -48,7 +48,7 @@ def front_figure(records: Sequence[dict], front: Sequence[dict], meta: Mapping):
     n = len(records)
     ax.set_title(f"{meta.get('dataset', '')}: {n} evaluation{'' if n == 1 else 's'} ({meta.get('method', '')})")
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="best")  # where it covers the fewest evaluations
     fig.tight_layout()
     return fig
 
@@ -85,7 +85,7 @@ def hypervolume_figure(curves: Mapping[str, Sequence], title: str = "", bands: M
     for ax in axes:
         ax.set_xlabel("evaluations")
         ax.grid(True, alpha=0.25)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="best")  # where it covers the fewest evaluations
     axes[0].set_ylabel("hypervolume (utility x decades of energy)")
     if zoom_from and lows:
         lo, hi = min(lows), max(highs)
