@@ -68,9 +68,6 @@ def setup_logging(verbose: bool = False) -> None:
     handler = _AboveProgressBars(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
-    # libraries that narrate their work at INFO (fontTools subsets every font it embeds in a PDF)
-    for name in ("fontTools",):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def check_listen_address(host: str, port: int) -> None:

@@ -79,4 +79,6 @@ def format_bytes(value: float | None) -> str:
 def format_mass_g(value: float | None) -> str:
     if value is None:
         return "n/a"
-    return _si(value, "g", ((1e6, "t "), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"))).replace("t g", "t")
+    # down to picograms: one inference's share of CO2 is nanograms
+    return _si(value, "g", ((1e6, "t "), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"),
+                            (1e-12, "p"))).replace("t g", "t")

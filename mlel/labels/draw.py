@@ -32,7 +32,7 @@ HEIGHT_MM = 180.0
 MM_PER_INCH = 25.4
 # zlib level 6 (PIL's default) spent ~25 ms per label for a few percent smaller files; flat colours compress well at 1.
 PNG_COMPRESS_LEVEL = 1
-_VECTOR_LOCK = threading.Lock()
+_SVG_LOCK = threading.Lock()
 
 # A (best) .. E (worst): the same green-to-red scale as ELEx (mlel.ratings.metrics.RATING_COLOURS).
 RATING_COLORS = tuple(RATING_COLOURS[letter] for letter in RATING_LETTERS)
@@ -70,13 +70,13 @@ def render_label(label: LabelData, fmt: str = "png", *, dpi: int = DEFAULT_PNG_D
         "svg": {"Title": f"Energy label: {label.model}", "Date": None},
     }[fmt]
     extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
-    if fmt == "png":
+    if fmt != "svg":
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, **extra)
         return buffer.getvalue()
-    # SVG keeps its text as text (selectable, searchable, read aloud) rather than glyph outlines;
-    # PDF embeds TrueType (Type 42) fonts, which print and archive workflows take, not Type 3.
-    # Both are read from matplotlib's global rcParams: one vector label at a time (ELEx's threads).
-    with _VECTOR_LOCK, rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+    # SVG keeps its text as text (selectable, searchable, read aloud) rather than glyph outlines. The
+    # setting is read from matplotlib's global rcParams: one SVG at a time (ELEx serves from threads).
+    # (PDF keeps matplotlib's Type 3 fonts: TrueType subsetting made each PDF four times slower.)
+    with _SVG_LOCK, rc_context({"svg.fonttype": "none"}):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, **extra)
     return buffer.getvalue()
 
@@ -270,9 +270,11 @@ class _Painter:
             self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5, bold=True), bold=True,
                       color=ESTIMATE_COLOR)
         else:
-            rated_with = f" ({label.rating_settings})" if label.rating_settings else ""
-            footnote = f"Ratings relative to {reference}, same environment{rated_with} \u00b7 mlel {__version__}"
+            footnote = f"Ratings relative to {reference}, same environment \u00b7 mlel {__version__}"
             self.text(5, 5.0, footnote, self.fit_text_size(footnote, qx - 8, 5.2, min_size=3.5), color=MUTED)
+        if label.rating_settings:  # a line of its own: appended to the footnote it ran into the QR code
+            rated = f"Rated with {label.rating_settings}"
+            self.text(5, 8.0, rated, self.fit_text_size(rated, qx - 8, 5.2, min_size=3.5), color=MUTED)
 
 
 def _ink_on(colour: str) -> str:

@@ -132,6 +132,7 @@ def test_format_other_units():
     assert format_bytes(171e6) == "171 MB"
     assert format_bytes(512) == "512 B"
     assert format_mass_g(12.4) == "12.4 g"
+    assert format_mass_g(8.926e-10) == "893 pg" and format_mass_g(2.5e-8) == "25.0 ng"  # one inference's share
     assert format_mass_g(0.0021) == "2.10 mg"
     assert format_mass_g(2500.0) == "2.50 kg"
 

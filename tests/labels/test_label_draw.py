@@ -118,9 +118,7 @@ def test_mixed_provenance_names_both_parts_and_counts_as_estimate():
     assert "ESTIMATE" in text and "\u2248 12.3 mJ" in text
 
 
-def test_svg_keeps_its_text_and_pdf_embeds_truetype_fonts():
+def test_svg_keeps_its_text():
     label = label_data_from_row(rated_row())
     svg = render_label(label, "svg").decode()
     assert svg.count("<text") > 20 and "ResNet101" in svg and "MEASURED" in svg  # text, not glyph outlines
-    pdf = render_label(label, "pdf")
-    assert b"/FontFile2" in pdf and b"/Type3" not in pdf  # TrueType (Type 42), not Type 3

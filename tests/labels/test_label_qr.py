@@ -51,10 +51,14 @@ def test_vector_path_covers_exactly_the_dark_modules():
     assert np.array_equal(path.contains_points(centres).reshape(n, n), matrix)
 
 
-@pytest.mark.parametrize("row", [rated_row(), estimated_training_row()], ids=["measured", "estimated"])
-def test_qr_code_read_back_from_the_rendered_png(row):
-    """Render the label, sample the code's modules from the pixels and decode them: the label's payload."""
-    label = label_data_from_row(row, link="https://elex.example.org/?run={run_id}")
+@pytest.mark.parametrize("row, settings", [(rated_row(), ""), (estimated_training_row(), ""),
+                                           (rated_row(reference_model="a_long_reference_model_name"),
+                                            "pessimistic median, custom boundaries, custom weights")],
+                         ids=["measured", "estimated", "every footer line"])
+def test_qr_code_read_back_from_the_rendered_png(row, settings):
+    """Render the label, sample the code's modules from the pixels and decode them: the label's payload
+    (no text may run into the code)."""
+    label = label_data_from_row(row, link="https://elex.example.org/?run={run_id}", rating_settings=settings)
     dpi = 300
     image = np.asarray(Image.open(io.BytesIO(render_label(label, "png", dpi=dpi))).convert("L"))
     n = qr_matrix(label.qr_payload).shape[0]
