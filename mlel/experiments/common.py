@@ -52,13 +52,17 @@ def validate_positive(name: str, value, *, allow_zero: bool = False) -> float:
 
 
 @contextlib.contextmanager
-def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[None]:
+def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[Callable[[], contextlib.AbstractContextManager]]:
     """Limit every BLAS/OpenMP pool (threadpoolctl) and, where torch is used, torch's intra-op
-    threads to ``threads``; restored afterwards (in-process callers run many experiments)."""
+    threads to ``threads``; restored afterwards (in-process callers run many experiments).
+
+    Yields ``on_this_thread()``: the same limit for another thread (OpenMP's is per thread), for
+    ``run_interruptibly``'s worker. The libraries are looked up here, once, before any measurement
+    window: looking them up takes milliseconds, applying a known limit a tenth of one."""
     if threads is None:
-        yield
+        yield contextlib.nullcontext
         return
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
     torch = None
     if torch_used or "torch" in sys.modules:
@@ -66,9 +70,10 @@ def limit_threads(threads: int | None, *, torch_used: bool = False) -> Iterator[
     previous = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(threads)
-    limits = threadpool_limits(limits=threads)
+    controller = ThreadpoolController()
+    limits = controller.limit(limits=threads)
     try:
-        yield
+        yield lambda: controller.limit(limits=threads)
     finally:
         # not under a fit that a signal abandoned (run_interruptibly): resizing the pools it runs on
         # makes PyTorch abort; the process ends, or the next run waits for that fit first
@@ -148,15 +153,16 @@ def validate_country(country: str | None) -> str | None:
     return country.strip().upper()
 
 
-def run_interruptibly(call: Callable[[], T], threads: int | None = None) -> T:
+def run_interruptibly(call: Callable[[], T],
+                      on_this_thread: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> T:
     """``call()`` on a worker thread while the main thread waits for it, so that Ctrl-C and SIGTERM
     stop a run at once. Python runs signal handlers in the main thread only, between bytecodes: a fit
     that spends a minute inside C (libsvm, BLAS) would hold them back for that minute. On a signal the
     run stops and its folder is marked interrupted; the abandoned fit ends with the process
     (``mlel.cli.exit_process``), and a later run in the same process waits for it first, so that it
-    does not share that run's measurement. ``threads``: the ``limit_threads`` limit, applied again on
-    the worker (OpenMP's is per thread). Off the main thread (no signals to wait for) ``call`` simply
-    runs."""
+    does not share that run's measurement. ``on_this_thread``: what ``limit_threads`` yields, so that
+    its limit holds on the worker too (OpenMP's is per thread). Off the main thread (no signals to
+    wait for) ``call`` simply runs."""
     if threading.current_thread() is not threading.main_thread():
         return call()
     for earlier in _running_fits():
@@ -167,13 +173,8 @@ def run_interruptibly(call: Callable[[], T], threads: int | None = None) -> T:
 
     def work() -> None:
         try:
-            if threads is None:
+            with on_this_thread():
                 outcome["value"] = call()
-            else:
-                from threadpoolctl import threadpool_limits
-
-                with threadpool_limits(limits=threads):
-                    outcome["value"] = call()
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
             outcome["error"] = exc
         finally:

@@ -10,6 +10,7 @@ share: a millisecond fit measured once is mostly timing noise.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import sys
@@ -126,14 +127,14 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
         sync = trainer.synchronize()
         trainer.warm_up(data.X_train, data.y_train)  # one-time costs stay out of every window
         baseline = cv = None
-        with common.limit_threads(cfg.threads, torch_used=cfg.backend == "torch"), \
+        with common.limit_threads(cfg.threads, torch_used=cfg.backend == "torch") as on_this_thread, \
                 Sampler(meters, interval_s=cfg.monitor_interval_s, log_dir=folder.power_dir) as sampler:
             if cfg.baseline_s:
                 baseline = sampler.measure_baseline(cfg.baseline_s)
             if cfg.cv_folds:
-                cv = _cross_validate(trainer, data, cfg, sampler, sync, progress)
+                cv = _cross_validate(trainer, data, cfg, sampler, sync, progress, on_this_thread)
             with sampler.window(synchronize=sync) as window:
-                fits = _fit(trainer, data, cfg.min_duration_s, progress, cfg.threads)
+                fits = _fit(trainer, data, cfg.min_duration_s, progress, on_this_thread)
             eval_start = time.perf_counter()
             y_pred = trainer.predict(data.X_test)
             eval_s = time.perf_counter() - eval_start
@@ -169,11 +170,12 @@ def run_training(cfg: TrainConfig) -> ExperimentOutcome:
     return ExperimentOutcome(folder=folder.path, results=results, summary=summary, config=config)
 
 
-def _fit(trainer: Trainer, data: Dataset, min_duration_s: float, progress: bool, threads: int | None = None) -> int:
+def _fit(trainer: Trainer, data: Dataset, min_duration_s: float, progress: bool,
+         on_this_thread=contextlib.nullcontext) -> int:
     """Fit ``trainer``, then fit fresh copies (same seed, same data) until ``min_duration_s`` has
     passed since the start; returns how many fits ran. ``trainer`` keeps the first fit."""
     start = time.perf_counter()
-    common.run_interruptibly(lambda: trainer.fit(data.X_train, data.y_train, progress=progress), threads)
+    common.run_interruptibly(lambda: trainer.fit(data.X_train, data.y_train, progress=progress), on_this_thread)
     fits = 1
     if time.perf_counter() - start < min_duration_s:
         models_log = logging.getLogger("mlel.experiments.models")  # the first fit said it all
@@ -234,7 +236,8 @@ def _check_folds(data: Dataset, folds: int) -> None:
                              f"the smallest class has {smallest}")
 
 
-def _cross_validate(trainer: Trainer, data: Dataset, cfg: TrainConfig, sampler, sync, progress: bool) -> dict:
+def _cross_validate(trainer: Trainer, data: Dataset, cfg: TrainConfig, sampler, sync, progress: bool,
+                    on_this_thread=contextlib.nullcontext) -> dict:
     """k-fold cross-validation on the training split, measured in a window of its own."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
@@ -247,7 +250,7 @@ def _cross_validate(trainer: Trainer, data: Dataset, cfg: TrainConfig, sampler, 
                                        unit="fold", disable=not progress, leave=False):
             fold_trainer = trainer.fresh()
             common.run_interruptibly(lambda: fold_trainer.fit(data.X_train[train_idx], data.y_train[train_idx]),
-                                     cfg.threads)
+                                     on_this_thread)
             fold_metrics = common.classification_metrics(data.y_train[val_idx], fold_trainer.predict(data.X_train[val_idx]))
             for name, value in fold_metrics.items():
                 scores[name].append(value)

@@ -166,5 +166,5 @@ def test_the_fit_thread_keeps_the_thread_limit():
 
     from mlel.experiments.common import limit_threads, run_interruptibly
 
-    with limit_threads(1):
-        assert run_interruptibly(_openmp_effective_n_threads, threads=1) == 1
+    with limit_threads(1) as on_this_thread:
+        assert run_interruptibly(_openmp_effective_n_threads, on_this_thread) == 1
