@@ -103,6 +103,28 @@ SEARCH_ENERGY_TITLES = {
 }
 
 
+def rating_settings_text(settings: RatingSettings, default_boundaries: dict) -> str:
+    """What differs from the default rating, for a label ("pessimistic mean, custom weights"), as the
+    label generator says it: the mode, weights other than the defaults, boundaries other than the
+    quantiles (``default_boundaries``; the sliders round them, so within 0.1 %)."""
+    from mlel.ratings import DEFAULT_MODE, DEFAULT_WEIGHTS, normalise_mode
+
+    parts = []
+    if normalise_mode(settings.mode) != DEFAULT_MODE:
+        parts.append(normalise_mode(settings.mode))
+    bounds = settings.boundaries or {}
+    if any(not math.isclose(float(a), float(b), rel_tol=1e-3)
+           for metric, values in bounds.items() for a, b in zip(values, default_boundaries.get(metric, values))):
+        parts.append("custom boundaries")
+    weights = settings.weights or {}
+    defaults = DEFAULT_WEIGHTS[settings.task]
+    total, default_total = sum(weights.values()), sum(defaults.values())
+    if weights and total > 0 and any(not math.isclose(weights.get(m, 0.0) / total, w / default_total, rel_tol=1e-6)
+                                     for m, w in defaults.items()):
+        parts.append("custom weights")
+    return ", ".join(parts)
+
+
 def search_objective(runs: pd.DataFrame) -> str:
     """The results-table column a search chose on (``search_objective``); accuracy for searches that
     did not record it."""

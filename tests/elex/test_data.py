@@ -190,3 +190,17 @@ def test_an_unreadable_merged_log_is_read_again_next_time(small_table, tmp_path)
     path.write_text("{ damaged")
     assert data.merged_log(str(path))["trace"]  # a good read is
     assert data.merged_log("") is None
+
+
+def test_rating_settings_text_names_what_differs_from_the_default():
+    from mlel.elex.view import rating_settings_text
+    from mlel.ratings import DEFAULT_WEIGHTS
+
+    defaults = {"accuracy": [1.2, 1.1, 1.0, 0.9]}
+    plain = RatingSettings("infer", "ref", "optimistic median", RatingSettings.canonical({"accuracy": [1.2001, 1.1, 1.0, 0.9]}),
+                           RatingSettings.canonical({m: 2 * w for m, w in DEFAULT_WEIGHTS["infer"].items()}))
+    assert rating_settings_text(plain, defaults) == ""  # slider rounding, and weights in proportion, are the defaults
+    custom = RatingSettings("infer", "ref", "worst", RatingSettings.canonical({"accuracy": [1.5, 1.1, 1.0, 0.9]}),
+                            RatingSettings.canonical({**DEFAULT_WEIGHTS["infer"], "accuracy": 0.0}))
+    assert rating_settings_text(custom, defaults) == "worst, custom boundaries, custom weights"
+    assert rating_settings_text(RatingSettings("train", None, "optimistic_median"), {}) == ""

@@ -124,3 +124,35 @@ def test_rating_settings_change_the_ratings_as_the_method_says(mlee_client):
     finally:
         client.values.clear()
         client.values.update(saved)
+
+
+def test_a_label_from_elex_says_how_it_was_rated(mlee_client):
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    client = mlee_client
+    saved = dict(client.values)
+
+    def pdf_text() -> str:
+        _, answer = client.post("experiment-download.data", f"{ids.EXPERIMENT_LABEL_PDF}.n_clicks")
+        sent = answer["response"][ids.EXPERIMENT_DOWNLOAD]["data"]
+        return PdfReader(io.BytesIO(base64.b64decode(sent["content"]))).pages[0].extract_text()
+
+    try:
+        page_defaults(client, "infer")
+        client.values[(ids.STORE_SELECTED, "data")] = _first_run(client)
+        client.values[(ids.EXPERIMENT_LABEL_PDF, "n_clicks")] = 1
+        assert "Rated with" not in pdf_text()  # the sidebar as it opens: the default rating
+        client.values[(ids.RATING_MODE, "value")] = "worst"
+        assert "Rated with worst" in pdf_text()
+    finally:
+        client.values.clear()
+        client.values.update(saved)
+
+
+def _first_run(client) -> str:
+    _, answer = client.post("scatter.figure", f"{ids.RATING_REFERENCE}.value")
+    return next(row[0] for t in answer["response"][ids.SCATTER]["figure"]["data"] if t.get("customdata") is not None
+                for row in t["customdata"])

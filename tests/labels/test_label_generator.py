@@ -240,7 +240,7 @@ def test_a_label_rated_with_other_settings_says_so(tmp_path, subset, cli_env):
     args = ["--task", "inference", "--model", "ResNet101", "--environment", A100_TF, "-d", subset]
     done = generator([*args, "--rating-mode", "pessimistic mean", "--weights", weights, "-o", "custom.pdf"], tmp_path, cli_env)
     assert done.returncode == 0, done.stderr
-    assert "same environment (pessimistic mean, custom weights)" in PdfReader(tmp_path / "custom.pdf").pages[0].extract_text()
+    assert "Rated with pessimistic mean, custom weights" in PdfReader(tmp_path / "custom.pdf").pages[0].extract_text()
     plain = generator([*args, "-o", "plain.pdf"], tmp_path, cli_env)
     assert plain.returncode == 0 and "custom" not in PdfReader(tmp_path / "plain.pdf").pages[0].extract_text()
 

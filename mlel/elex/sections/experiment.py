@@ -13,14 +13,14 @@ import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from mlel.elex import figures, ids
-from mlel.elex.data import ResultsData, uploads_from_store
+from mlel.elex.data import RatingSettings, ResultsData, uploads_from_store
 from mlel.elex.metrics import ESTIMATED, format_value, metric_title
 from mlel.elex.sections.common import RATING_INPUTS
 from mlel.elex.sections.tradeoff import rating_badge
-from mlel.elex.view import rated_metrics, settings_from_controls
+from mlel.elex.view import rated_metrics, rating_settings_text, settings_from_controls
 from mlel.errors import MlelError
 from mlel.measurement.provenance import Provenance
-from mlel.ratings import rated_alone
+from mlel.ratings import DEFAULT_MODE, rated_alone
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,16 @@ def register(app, data: ResultsData) -> None:
         row = data.rated_row(settings, run_id, uploads_from_store(uploads))
         return None if row is None else with_alone_flag(row, data.combined(uploads_from_store(uploads)))
 
+    def label_of(row, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids):
+        """The row's label data, saying how it was rated where that differs from the default (as the
+        label generator's labels do)."""
+        from mlel.labels import label_data_from_row
+
+        settings = settings_from_controls(task, reference, mode, weights, weight_ids, bounds, bound_ids)
+        plain = RatingSettings(task=settings.task, reference=settings.reference, mode=DEFAULT_MODE)
+        defaults = data.rated(plain, uploads_from_store(uploads)).attrs.get("boundaries", {})
+        return label_data_from_row(row, rating_settings=rating_settings_text(settings, defaults))
+
     @app.callback(
         output=dict(title=Output(ids.EXPERIMENT_TITLE, "children"), label=Output(ids.EXPERIMENT_LABEL, "src"),
                     label_style=Output(ids.EXPERIMENT_LABEL, "style"),
@@ -155,8 +165,6 @@ def register(app, data: ResultsData) -> None:
                     uploads=Input(ids.STORE_UPLOADS, "data"), **RATING_INPUTS),
     )
     def show(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids):
-        from mlel.labels import label_data_from_row
-
         try:
             row = selected_row(run_id, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids)
             problem = None
@@ -169,7 +177,7 @@ def register(app, data: ResultsData) -> None:
                         no_summary=True, no_log=True, metrics=None,
                         trace=figures.trace_figure([], empty_message="No run chosen yet"))
         try:
-            png = data.label(label_data_from_row(row), "png")
+            png = data.label(label_of(row, task, uploads, reference, mode, weights, weight_ids, bounds, bound_ids), "png")
             src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         except MlelError as exc:
             log.warning("no label for %s: %s", run_id, exc)
@@ -198,8 +206,6 @@ def register(app, data: ResultsData) -> None:
         prevent_initial_call=True,
     )
     def download(_pdf, _summary, _log, run_id, task, uploads, *rating):
-        from mlel.labels import label_data_from_row
-
         try:
             row = selected_row(run_id, task, uploads, *rating)
         except MlelError:  # the experiment view already says why
@@ -208,7 +214,7 @@ def register(app, data: ResultsData) -> None:
             return no_update
         stem = str(row["run_id"]).replace("/", "_")
         if ctx.triggered_id == ids.EXPERIMENT_LABEL_PDF:
-            return dcc.send_bytes(data.label(label_data_from_row(row), "pdf"), f"label_{stem}.pdf")
+            return dcc.send_bytes(data.label(label_of(row, task, uploads, *rating), "pdf"), f"label_{stem}.pdf")
         if ctx.triggered_id == ids.EXPERIMENT_DOWNLOAD_SUMMARY:
             return dcc.send_string(json.dumps(summary(row), indent=2), f"summary_{stem}.json")
         record = merged_log(row, uploads)
