@@ -139,9 +139,9 @@ class ExperimentEvaluator:
     ``test_utility``, which the search never sees: a front chosen on the test split flatters itself
     (among many configurations of similar quality, the best test score is partly luck).
 
-    Every run gets ``{"search_id", "search_index", "search_energy", "search_predictions"}`` in its
-    ``config.json``, so merged results can be grouped by search and an evaluation's energy objective
-    rebuilt from its runs (ELEx's search view does).
+    Every run gets ``{"search_id", "search_index", "search_energy", "search_predictions",
+    "search_objective"}`` in its ``config.json``, so merged results can be grouped by search and an
+    evaluation's energy objective and utility rebuilt from its runs (ELEx's search view does).
     """
 
     def __init__(self, settings: ExperimentSettings):

@@ -332,7 +332,7 @@ class Search:
         outcome.signum = interrupted
         if self.reference is not None and outcome.front and outcome.hypervolumes and not outcome.hypervolumes[-1]:
             log.warning("no evaluation beats the reference point (utility %.4g, energy %.4g J): the hypervolume "
-                        "stays 0; pass a lower utility or a higher energy with --reference", *self.reference)
+                        "stays 0; start a new search with a lower utility or a higher energy in --reference", *self.reference)
         return outcome
 
     def _run_until_budget(self, evaluator: Evaluator, proposer, meter: OverheadMeter, bar, on_record) -> None:
