@@ -131,7 +131,9 @@ def test_script_exit_codes_and_summary(runs, tmp_path, python_exe, cli_env, repo
     assert proc.returncode == 0, proc.stderr
     assert "merge summary" in proc.stdout and "skipped folders" in proc.stdout
     assert "missing power log" in proc.stdout.replace("\n", " ") or "missing power log" in proc.stderr
-    assert good[0].name in proc.stdout or "mlp" in proc.stdout
+    assert "merged now, by task / model / hardware" in proc.stdout
+    assert all((tmp_path / "results" / f"{folder.name}.json").is_file() for folder in good)
+    assert not any((tmp_path / "results" / f"{folder.name}.json").exists() for folder in bad.values())
     strict = run_script(python_exe, cli_env, repo_root, root, "--output-dir", tmp_path / "results", "--strict")
     assert strict.returncode == 1
     clean = tmp_path / "clean"
