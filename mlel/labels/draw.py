@@ -138,6 +138,28 @@ class _Painter:
         needed = len(s) * em_mm * size * MM_PER_INCH / 72
         return max(min_size, size * min(1.0, width_mm / needed)) if needed else size
 
+    def fitted(self, s: str, width_mm: float, size: float, *, bold=False, min_size=5.0) -> tuple[str, float]:
+        """``s`` and its font size as ``fit_text_size`` gives it; near the limit the text is measured
+        (the estimate misjudges wide letters), made smaller down to ``min_size``, and cut short with an
+        ellipsis where even that would not fit (a 130-character environment ran off the label)."""
+        font = self.fit_text_size(s, width_mm, size, bold=bold, min_size=min_size)
+        estimate_mm = len(s) * (0.6 if bold else 0.56) * font * MM_PER_INCH / 72
+        if estimate_mm < 0.85 * width_mm:
+            return s, font  # clear of the edge: no measuring (each costs about a millisecond)
+        measured = _text_width_mm(s, font, bold)
+        if measured > width_mm:
+            font = max(min_size, font * width_mm / measured)
+        if _text_width_mm(s, font, bold) <= width_mm:
+            return s, font
+        low, high = 1, len(s)  # the longest prefix that fits with its ellipsis
+        while low < high:
+            mid = (low + high + 1) // 2
+            if _text_width_mm(s[:mid].rstrip() + "\u2026", font, bold) <= width_mm:
+                low = mid
+            else:
+                high = mid - 1
+        return s[:low].rstrip() + "\u2026", font
+
     # -- blocks --------------------------------------------------------------------------------
     def draw(self, label: LabelData) -> None:
         self.header(label)
@@ -157,17 +179,17 @@ class _Painter:
 
     def identity(self, label: LabelData) -> None:
         top = HEIGHT_MM - 15
-        model_size = self.fit_text_size(label.model, 90, 17, bold=True)
+        model, model_size = self.fitted(label.model, 90, 17, bold=True)
         # The task is in the header; every text costs ~1 ms of a PNG render, so nothing is said twice.
-        self.text(5, top - 9.5, label.model, model_size, bold=True)
+        self.text(5, top - 9.5, model, model_size, bold=True)
         self.text(5, top - 16, "Data set", 6.5, color=MUTED)
-        self.text(22, top - 16, label.dataset, self.fit_text_size(label.dataset, 73, 7.5, bold=True), bold=True)
+        self.text(22, top - 16, *self.fitted(label.dataset, 73, 7.5, bold=True), bold=True)
         self.text(5, top - 21.5, "Environment", 6.5, color=MUTED)
         env_lines = textwrap.wrap(label.environment, 56) or [""]
         if len(env_lines) > 2:
             env_lines = [env_lines[0], " ".join(env_lines[1:])]
         for i, line in enumerate(env_lines):
-            self.text(22, top - 21.5 - 3.4 * i, line, self.fit_text_size(line, 73, 7.5, bold=True), bold=True)
+            self.text(22, top - 21.5 - 3.4 * i, *self.fitted(line, 73, 7.5, bold=True), bold=True)
         self.ax.plot([5, WIDTH_MM - 5], [top - 27.5, top - 27.5], color="#d0d0d0", linewidth=0.6)
 
     def scale(self, label: LabelData) -> None:
@@ -275,6 +297,15 @@ class _Painter:
         if label.rating_settings:  # a line of its own: appended to the footnote it ran into the QR code
             rated = f"Rated with {label.rating_settings}"
             self.text(5, 8.0, rated, self.fit_text_size(rated, qx - 8, 5.2, min_size=3.5), color=MUTED)
+
+
+def _text_width_mm(s: str, size: float, bold: bool) -> float:
+    from matplotlib.textpath import TextToPath
+
+    prop = (_BOLD if bold else _REGULAR).copy()
+    prop.set_size(size)
+    width_pt, _, _ = TextToPath().get_text_width_height_descent(s, prop, ismath=False)
+    return width_pt * MM_PER_INCH / 72
 
 
 def _ink_on(colour: str) -> str:

@@ -122,3 +122,13 @@ def test_svg_keeps_its_text():
     label = label_data_from_row(rated_row())
     svg = render_label(label, "svg").decode()
     assert svg.count("<text") > 20 and "ResNet101" in svg and "MEASURED" in svg  # text, not glyph outlines
+
+
+def test_names_too_long_for_the_label_are_cut_short_not_run_off_it():
+    env = "A100-SXM4-80GB x8 (NVLink, driver 550.54.15) - PyTorch 2.13.0+cu124 with TensorRT 10.0.1 and CUDAExecutionProvider"
+    label = label_data_from_row(rated_row(environment=env * 2, model="M" * 80))
+    text, _ = pdf_text(render_label(label, "pdf"))
+    flat = text.replace("\n", "")
+    assert "\u2026" in flat and "M" * 80 not in flat and env * 2 not in flat
+    assert render_label(label_data_from_row(rated_row()), "pdf")  # short names are untouched (other tests)
+    assert "\u2026" not in pdf_text(render_label(label_data_from_row(rated_row()), "pdf"))[0]
