@@ -107,22 +107,18 @@ def rating_settings_text(settings: RatingSettings, default_boundaries: dict) -> 
     """What differs from the default rating, for a label ("pessimistic mean, custom weights"), as the
     label generator says it: the mode, weights other than the defaults, boundaries other than the
     quantiles (``default_boundaries``; the sliders round them, so within 0.1 %)."""
-    from mlel.ratings import DEFAULT_MODE, DEFAULT_WEIGHTS, normalise_mode
+    from mlel.labels.data import describe_rating
+    from mlel.ratings import DEFAULT_WEIGHTS
 
-    parts = []
-    if normalise_mode(settings.mode) != DEFAULT_MODE:
-        parts.append(normalise_mode(settings.mode))
     bounds = settings.boundaries or {}
-    if any(not math.isclose(float(a), float(b), rel_tol=1e-3)
-           for metric, values in bounds.items() for a, b in zip(values, default_boundaries.get(metric, values))):
-        parts.append("custom boundaries")
+    moved = any(not math.isclose(float(a), float(b), rel_tol=1e-3)
+                for metric, values in bounds.items() for a, b in zip(values, default_boundaries.get(metric, values)))
     weights = settings.weights or {}
     defaults = DEFAULT_WEIGHTS[settings.task]
     total, default_total = sum(weights.values()), sum(defaults.values())
-    if weights and total > 0 and any(not math.isclose(weights.get(m, 0.0) / total, w / default_total, rel_tol=1e-6)
-                                     for m, w in defaults.items()):
-        parts.append("custom weights")
-    return ", ".join(parts)
+    reweighted = bool(weights) and total > 0 and any(
+        not math.isclose(weights.get(m, 0.0) / total, w / default_total, rel_tol=1e-6) for m, w in defaults.items())
+    return describe_rating(settings.mode, moved, reweighted)
 
 
 def search_objective(runs: pd.DataFrame) -> str:

@@ -177,14 +177,25 @@ def signals_interrupt() -> Iterator[None]:
         _restore_signal_handlers(previous)
 
 
-def _install_signal_handlers() -> dict:
+@contextlib.contextmanager
+def signals_ignored() -> Iterator[None]:
+    """SIGINT and SIGTERM are ignored inside (main thread): work that must finish once stopping has
+    begun, such as writing what an interrupted search found."""
+    previous = _install_signal_handlers(signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        _restore_signal_handlers(previous)
+
+
+def _install_signal_handlers(handler=_raise_interrupt) -> dict:
     # Signal handlers can only be set from the main thread; in-process callers on other threads
     # (e.g. a search running experiments in a worker) still get failed/complete status.
     if threading.current_thread() is not threading.main_thread():
         return {}
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, _raise_interrupt)
+        previous[signum] = signal.signal(signum, handler)
     return previous
 
 

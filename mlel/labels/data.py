@@ -162,6 +162,16 @@ def _round(value: float | None) -> float | int | None:
     return float(f"{value:.4g}")
 
 
+def describe_rating(mode: str | None, custom_boundaries: bool, custom_weights: bool) -> str:
+    """What a label says of how it was rated, where that differs from the default:
+    "pessimistic mean, custom weights"; "" when nothing does."""
+    from mlel.ratings import DEFAULT_MODE, normalise_mode
+
+    parts = [normalise_mode(mode)] if mode is not None and normalise_mode(mode) != DEFAULT_MODE else []
+    parts += [f"custom {what}" for what, custom in (("boundaries", custom_boundaries), ("weights", custom_weights)) if custom]
+    return ", ".join(parts)
+
+
 def build_qr_payload(
     *,
     run_id: str,

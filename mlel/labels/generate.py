@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from mlel.errors import UserInputError
-from mlel.labels.data import FORMATS, LabelData, label_data_from_row
+from mlel.labels.data import FORMATS, LabelData, describe_rating, label_data_from_row
 from mlel.ratings.metrics import MLEE_REFERENCE_MODEL
 
 log = logging.getLogger(__name__)
@@ -36,13 +36,7 @@ class RatingOptions:
 
     def describe(self) -> str:
         """What differs from the default rating, for the label: "" when nothing does."""
-        from mlel.ratings import DEFAULT_MODE, normalise_mode
-
-        parts = []
-        if self.mode is not None and normalise_mode(self.mode) != DEFAULT_MODE:
-            parts.append(normalise_mode(self.mode))
-        parts += [f"custom {what}" for what, given in (("boundaries", self.boundaries), ("weights", self.weights)) if given]
-        return ", ".join(parts)
+        return describe_rating(self.mode, bool(self.boundaries), bool(self.weights))
 
 
 def output_format(output: str | os.PathLike | None, fmt: str | None) -> str:

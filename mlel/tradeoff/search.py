@@ -25,7 +25,6 @@ import logging
 import math
 import os
 import signal
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from mlel.errors import MlelError, RunInterrupted, UserInputError
+from mlel.experiments.folder import signals_ignored, signals_interrupt
 from mlel.measurement.provenance import Provenance
 from mlel.pareto import hypervolume_2d, pareto_mask
 from mlel.tradeoff.evaluators import Evaluation, Evaluator
@@ -314,7 +314,7 @@ class Search:
         bar = _progress_bar(progress, budget, len(self.records), self.meta.get("method", ""))
         # SIGINT/SIGTERM between runs (during a proposal) stop as cleanly as inside one
         try:
-            with _signals_interrupt():
+            with signals_interrupt():
                 self._run_until_budget(evaluator, proposer, meter, bar, on_record)
         except (KeyboardInterrupt, RunInterrupted) as exc:
             interrupted = int(getattr(exc, "signum", signal.SIGINT))
@@ -326,7 +326,7 @@ class Search:
             meter.close()
         # after an interrupt a second Ctrl-C must not cut the front and plots short; otherwise the
         # caller's own handlers apply (Ctrl-C: KeyboardInterrupt)
-        with _signals_ignored() if interrupted else contextlib.nullcontext():
+        with signals_ignored() if interrupted else contextlib.nullcontext():
             outcome = self.write_outputs(plots=True)
         outcome.interrupted = interrupted is not None
         outcome.signum = interrupted
@@ -496,25 +496,6 @@ def read_records(path: Path, repair: bool = False) -> list[dict]:
     if repair and truncated:
         _write_text_atomic(path, "".join(json.dumps(r, default=str) + "\n" for r in out))
     return out
-
-
-def _signals_interrupt():
-    from mlel.experiments.folder import signals_interrupt
-
-    return signals_interrupt()
-
-
-@contextlib.contextmanager
-def _signals_ignored() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _json_safe(d: dict) -> dict:
