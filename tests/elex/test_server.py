@@ -58,6 +58,7 @@ def test_mlee_logs_rate_plot_and_label(mlee_client):
     shown = answer["response"]
     assert shown[ids.EXPERIMENT_LABEL]["src"].startswith("data:image/png;base64,")
     assert "measured (sampled power): GPU (NVML)" in str(shown[ids.EXPERIMENT_METRICS]["children"])
+    assert "Time (whole measured run)" in str(shown[ids.EXPERIMENT_METRICS]["children"])  # beside per-sample rows
     assert "No power trace" in shown[ids.EXPERIMENT_TRACE]["figure"]["layout"]["annotations"][0]["text"]
 
 

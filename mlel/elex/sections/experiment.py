@@ -87,6 +87,8 @@ def metrics_table(row: pd.Series, task: str) -> dbc.Table:
         if metric in rated_metrics(task) or metric not in row or pd.isna(row.get(metric)):
             continue
         name = metric_title(metric)
+        if task == "infer" and metric in ("energy_j", "time_s", "co2eq_g"):
+            name += " (whole measured run)"  # the label and the rows above are per sample
         if estimated and metric in ("energy_j", "power_mean_w", "co2eq_g"):
             name = [name, html.Span(f" {ESTIMATED}", className="elex-estimated")]
         body.append(html.Tr([html.Td(name), html.Td(format_value(metric, row.get(metric))), html.Td(""), html.Td("")]))
